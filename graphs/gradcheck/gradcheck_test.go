@@ -1,0 +1,62 @@
+package gradcheck
+
+import (
+	"testing"
+
+	"github.com/cdrl-go/cdrl/graphs"
+)
+
+const seed = 20261129
+
+// TestCases checks every registered case against central finite differences.
+func TestCases(t *testing.T) {
+	t.Logf("seed %d", seed)
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			res, err := Check(c, seed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tol := c.Tol
+			if tol == 0 {
+				tol = 1e-6
+			}
+			if res.RelErr > tol {
+				t.Errorf("directional derivative: analytic %.10g, numeric %.10g, rel err %.2e > %.0e", res.Analytic, res.Numeric, res.RelErr, tol)
+			}
+		})
+	}
+}
+
+// TestEveryOpHasStateAndCase fails when a registered op has no grad state for its inputs, or
+// when an op with a differentiable input appears in no gradient-check case.
+func TestEveryOpHasStateAndCase(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range Cases() {
+		b, err := Build(c, newRand())
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		for _, n := range graphs.LiveNodes(b.Y) {
+			covered[n.Op] = true
+		}
+	}
+	for _, op := range graphs.Ops() {
+		if op.Type == "Input" || op.Type == "Param" || op.Type == "Constant" {
+			continue
+		}
+		if len(op.Inputs) == 0 {
+			t.Errorf("op %s declares no gradient state for its inputs", op.Type)
+			continue
+		}
+		diff := false
+		for _, s := range op.Inputs {
+			if s == graphs.Differentiable {
+				diff = true
+			}
+		}
+		if diff && !covered[op.Type] {
+			t.Errorf("op %s has a differentiable input but no gradient-check case", op.Type)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package gradcheck
+
+import "math/rand"
+
+func newRand() *rand.Rand { return rand.New(rand.NewSource(seed)) }
