@@ -3,13 +3,14 @@
 ## Targets:
 ##   setup  fetch the pinned ONNX Runtime CPU library and the MNIST files into the user cache
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
-##   test   setup, then gofmt check, go vet, go test ./..., and go test -race on RACE_PKGS
-##   bench  setup, then the benchmarks under ./runtime/...
+##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
+##   bench  setup, then the benchmarks of BENCH_PKGS (default ./runtime/...)
 ##   fmt    gofmt -w every Go package directory
-##   vet    go vet ./...
+##   vet    go vet PKGS
 ##   help   print this list
 ##
-## Variables: GO, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS (e.g. make bench BENCHFLAGS=-benchtime=5s)
+## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS
+##   (e.g. make test PKGS=./runtime/...   make bench BENCHFLAGS=-benchtime=5s)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -18,6 +19,8 @@ SHELL := bash
 
 GO ?= go
 
+# Packages vetted and tested by `make test` and `make vet`.
+PKGS ?= ./...
 # Tests never reuse cached results; the timeout keeps a hung ORT call from stalling CI forever.
 TESTFLAGS ?= -count=1 -timeout=15m
 # Packages whose types promise to be safe for concurrent use; they also run under the race detector.
@@ -106,8 +109,8 @@ setup-mnist:
 	echo "setup: MNIST in $(MNIST_DIR) ($$copied file(s) copied)"
 
 test: setup gofmt-check
-	$(GO) vet ./...
-	$(GO) test $(TESTFLAGS) ./...
+	$(GO) vet $(PKGS)
+	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
 
 gofmt-check:
@@ -127,4 +130,4 @@ fmt:
 	gofmt -w $$($(GO) list -e -f '{{.Dir}}' ./...)
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)

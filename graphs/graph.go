@@ -165,6 +165,10 @@ func (e *BuildError) Error() string {
 
 func (e *BuildError) Unwrap() error { return e.Err }
 
+// Fail records err as the graph's build error (the first one wins), with the caller's site.
+// Layer code outside this package uses it to reject bad configurations the same way ops do.
+func (g *Graph) Fail(err error) { g.fail(err) }
+
 func (g *Graph) fail(err error) {
 	if g.err == nil {
 		g.err = fmt.Errorf("graphs: %s: %w", callSite(), err)

@@ -14,6 +14,11 @@ type Options struct {
 	// Library is the path of the ONNX Runtime shared library. When empty, FindLibrary's
 	// search order applies (environment variables, the `make setup` cache, system folders).
 	Library string
+	// LogLevel is the lowest severity ONNX Runtime itself prints to stderr: "verbose", "info",
+	// "warning", "error" or "fatal". Empty means "fatal": every ORT failure already reaches the
+	// caller as a Go error, and ORT logs each cancelled run as an error otherwise. It only
+	// matters to the call that creates the environment.
+	LogLevel string
 }
 
 // env is the one ONNX Runtime environment of the process. ORT allows only one; it lives until
@@ -36,6 +41,7 @@ func Init(opts Options) error {
 	}
 	path, err := FindLibrary(opts.Library)
 	if err != nil {
+		// Another goroutine may have set the environment up (from an explicit path) meanwhile.
 		if env.ready.Load() && opts.Library == "" {
 			return nil
 		}
@@ -50,8 +56,12 @@ func Init(opts Options) error {
 		}
 		return nil
 	}
+	level, err := logLevel(opts.LogLevel)
+	if err != nil {
+		return err
+	}
 	onnx.SetSharedLibraryPath(path)
-	if err := onnx.InitializeEnvironment(); err != nil {
+	if err := onnx.InitializeEnvironment(level); err != nil {
 		return fmt.Errorf("ort: load %s: %w; hint: the file must be an ONNX Runtime %s.x shared library for this platform",
 			path, err, minorVersion(LibraryVersion))
 	}
@@ -83,6 +93,23 @@ func ensureInit() error {
 		return nil
 	}
 	return Init(Options{})
+}
+
+// logLevel maps Options.LogLevel to an onnxruntime_go environment option.
+func logLevel(name string) (onnx.EnvironmentOption, error) {
+	switch name {
+	case "", "fatal":
+		return onnx.WithLogLevelFatal(), nil
+	case "error":
+		return onnx.WithLogLevelError(), nil
+	case "warning":
+		return onnx.WithLogLevelWarning(), nil
+	case "info":
+		return onnx.WithLogLevelInfo(), nil
+	case "verbose":
+		return onnx.WithLogLevelVerbose(), nil
+	}
+	return nil, fmt.Errorf("ort: unknown log level %q; want verbose, info, warning, error or fatal", name)
 }
 
 // sameFile reports whether two paths name the same file.

@@ -1,5 +1,3 @@
-// Package tensor holds dense host tensors (float32 and int64) with their shapes, and reads and
-// writes them as NumPy .npy files. It is a leaf package: it imports nothing from the project.
 package tensor
 
 import (

@@ -70,11 +70,17 @@ def int64():
 
 
 def f64():
-    # y = -x in float64, x (2,2).
+    # y = -(x * k) in float64 with a rank-0 input k: x (2,2), k () -> y (2,2).
     graph = helper.make_graph(
-        [helper.make_node("Neg", ["x"], ["y"])],
+        [
+            helper.make_node("Mul", ["x", "k"], ["xk"]),
+            helper.make_node("Neg", ["xk"], ["y"]),
+        ],
         "f64",
-        [helper.make_tensor_value_info("x", F64, [2, 2])],
+        [
+            helper.make_tensor_value_info("x", F64, [2, 2]),
+            helper.make_tensor_value_info("k", F64, []),
+        ],
         [helper.make_tensor_value_info("y", F64, [2, 2])],
     )
     save(graph, "f64.onnx")
@@ -98,7 +104,7 @@ def matmul():
 
 
 def slow():
-    # A Loop that runs `iters` (a rank-0 int64) times: v <- tanh(v @ x), with x (256,256).
+    # A Loop that runs iters[0] times: v <- tanh(v @ x), with iters (1) int64 and x (256,256).
     # At 256x256 each step costs ~34 MFLOP, so a large iters keeps ORT busy for as long as a
     # cancellation test needs, while the file stays tiny (no weights).
     n = 256
@@ -120,10 +126,13 @@ def slow():
         ],
     )
     graph = helper.make_graph(
-        [helper.make_node("Loop", ["iters", "", "x"], ["y"], body=body)],
+        [
+            helper.make_node("Squeeze", ["iters"], ["trip_count"]),
+            helper.make_node("Loop", ["trip_count", "", "x"], ["y"], body=body),
+        ],
         "slow",
         [
-            helper.make_tensor_value_info("iters", I64, []),
+            helper.make_tensor_value_info("iters", I64, [1]),
             helper.make_tensor_value_info("x", F32, [n, n]),
         ],
         [helper.make_tensor_value_info("y", F32, [n, n])],

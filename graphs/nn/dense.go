@@ -1,0 +1,58 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/cdrl-go/cdrl/graphs"
+)
+
+// Linear returns x w^T + b for x (N, in), w (out, in) (PyTorch's layout) and b (out), or
+// x w^T when b is nil: one Gemm with transB.
+func Linear(x, w, b *graphs.Value) *graphs.Value {
+	if x == nil || w == nil {
+		return nil
+	}
+	return graphs.Gemm(x, w, b, graphs.GemmOpts{TransB: true})
+}
+
+// DenseOpts are the options of Dense.
+type DenseOpts struct {
+	// Bias adds a learnt bias "b" (out), drawn like the weights.
+	Bias bool
+	// ZeroInit starts the weights at zero (the bias keeps its default init).
+	ZeroInit bool
+	// Spectral divides the weight by its spectral norm estimate (see SpectralNormalize); the
+	// graph gets the inputs "<prefix>/w/sn_u" (out) and "<prefix>/w/sn_v" (in). Do not combine
+	// it with ZeroInit: sigma would be 0.
+	Spectral bool
+}
+
+// Dense is a fully connected layer: x (N, in) -> (N, out), with the weight "w" (out, in) and,
+// with opts.Bias, the bias "b" (out) created in s and initialised like PyTorch's nn.Linear
+// (uniform in ±1/sqrt(in)). The batch may be dynamic; in must be known.
+func Dense(s Scope, x *graphs.Value, out int, opts DenseOpts) *graphs.Value {
+	if x == nil {
+		return nil
+	}
+	if err := s.check(x, "Dense"); err != nil {
+		return fail(x.Graph(), err)
+	}
+	sh := x.Shape()
+	if len(sh) != 2 || sh[1] <= 0 || out <= 0 {
+		return fail(x.Graph(), fmt.Errorf("nn: Dense %s: input %v must be (N, in) with known in, to %d outputs", s.Prefix, x, out))
+	}
+	in := sh[1]
+	winit := Uniform(in)
+	if opts.ZeroInit {
+		winit = Zeros()
+	}
+	w := s.Param("w", []int{out, in}, winit)
+	var b *graphs.Value
+	if opts.Bias {
+		b = s.Param("b", []int{out}, Uniform(in))
+	}
+	if opts.Spectral {
+		w = spectralWeight(s, w, "w")
+	}
+	return Linear(x, w, b)
+}

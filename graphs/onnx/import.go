@@ -1,0 +1,1079 @@
+package onnx
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	onnxgo "github.com/owulveryck/onnx-go"
+	"gonum.org/v1/gonum/graph"
+	"gonum.org/v1/gonum/graph/simple"
+	"google.golang.org/protobuf/encoding/protowire"
+	gtensor "gorgonia.org/tensor"
+
+	"github.com/cdrl-go/cdrl/graphs"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+)
+
+// Import of third-party ONNX models (for example an EBM exported by torch.onnx.export).
+//
+// onnx-go (v0.5.0) decodes the protobuf: its Model.UnmarshalBinary walks the model into a
+// Backend that this file implements, handing over every node's operator type, attributes,
+// input order (edge weights) and output names, and every initializer as a decoded tensor. Its
+// generated protobuf types live in an internal package, and its public API drops a few things
+// the importer needs; those are read here with protowire (see scanModel): the opset imports,
+// the node names (for error messages), the graph inputs' element types and shapes (onnx-go
+// keeps only the fixed dimensions, losing the rank of inputs with a dynamic batch), and
+// external tensor data (its protobuf definitions predate the external_data field).
+
+// Contract names: the inputs and outputs a cdrl-go EBM or initializer graph exchanges with the
+// trainer and the sampler.
+var (
+	contractInputs  = []string{"x", "logsnr", "class"}
+	contractOutputs = []string{"energy", "y"}
+)
+
+// ImportOptions control Import and ImportFile.
+type ImportOptions struct {
+	// IO maps contract names (x, logsnr, class, energy, y) to the model's input and output
+	// names, e.g. {"x": "input_0", "energy": "output_0"}. A contract name not in the map stands
+	// for itself.
+	IO map[string]string
+	// Freeze, when set, makes the initializers whose names it matches constants instead of
+	// trainable params.
+	Freeze *regexp.Regexp
+	// BaseDir is the folder that external tensor data files are read from. ImportFile defaults
+	// it to the model file's folder; Import requires it for models with external data.
+	BaseDir string
+}
+
+// Imported is a model converted to a graph of package graphs.
+type Imported struct {
+	// Graph holds the model. Its inputs and outputs carry the contract names (x, logsnr,
+	// class; energy, y), whatever the model called them; its params keep their file names.
+	Graph *graphs.Graph
+	// Inputs are the graph inputs by contract name (x, logsnr and, when the model has it,
+	// class).
+	Inputs map[string]*graphs.Value
+	// Outputs are the graph outputs by contract name (energy and/or y), declared with
+	// Graph.Output under those names.
+	Outputs map[string]*graphs.Value
+	// Params are the trainable parameters in file order: the float initializers that feed a
+	// differentiable path to an output, not matched by ImportOptions.Freeze.
+	Params []*graphs.Value
+	// Opset is the model's version of the default operator set.
+	Opset int64
+}
+
+// The opsets Import understands. Below 13, Squeeze, Unsqueeze, ReduceSum and Split took their
+// axes as attributes, and Softmax worked on 2-D coercions; 18 moved ReduceMean's axes to an
+// input, which the importer reads.
+const (
+	minOpset = 13
+	maxOpset = 18
+)
+
+// ImportFile reads and imports an ONNX model file. External data files are read from
+// o.BaseDir, or from the model's folder when o.BaseDir is empty. Errors name the file.
+func ImportFile(path string, o ImportOptions) (*Imported, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: import: %w", err)
+	}
+	if o.BaseDir == "" {
+		o.BaseDir = filepath.Dir(path)
+	}
+	return importModel(data, o, path)
+}
+
+// Import converts the bytes of an ONNX model into a graph. It accepts models of opset 13 to 18
+// whose inputs and outputs follow the contract after the o.IO mapping: float input x, float
+// input logsnr, optional int64 input class, and float output energy or y (or both). Every
+// graph input must be one of the contract inputs; graph outputs outside the contract are left
+// out. Dynamic input dimensions (a dim_param or no value) become -1.
+//
+// Initializers become graphs.Param values when they are float, feed an output through a
+// differentiable input of some node (not only shapes, indices, Clip bounds or normalisation
+// statistics) and are not matched by o.Freeze; every other initializer becomes a constant.
+// The graph computes in float32 and int64: double tensors are narrowed to float32 and int32
+// ones widened to int64.
+//
+// Import never panics: malformed or truncated bytes, unsupported operators (the error names
+// the operator type and the node), unsupported opsets and missing contract names are
+// returned as errors.
+func Import(data []byte, o ImportOptions) (*Imported, error) {
+	return importModel(data, o, "import")
+}
+
+// importModel runs the import; src names the model in error messages (a path or "import").
+func importModel(data []byte, o ImportOptions, src string) (res *Imported, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("onnx: %s: malformed model (decoder failed: %v)", src, r)
+		}
+	}()
+	im := &importer{src: src, opts: o}
+	if err := im.run(data); err != nil {
+		return nil, err
+	}
+	return im.out, nil
+}
+
+// importer carries one import.
+type importer struct {
+	src  string
+	opts ImportOptions
+	idx  *modelIndex
+	dec  *decodeGraph
+	g    *graphs.Graph
+	vals map[string]*graphs.Value
+	out  *Imported
+}
+
+func (im *importer) errorf(format string, args ...any) error {
+	return fmt.Errorf("onnx: %s: "+format, append([]any{im.src}, args...)...)
+}
+
+func (im *importer) run(data []byte) error {
+	idx, clean, err := scanModel(data, im.opts.BaseDir)
+	if err != nil {
+		return im.errorf("%v", err)
+	}
+	im.idx = idx
+	if err := im.checkOpset(); err != nil {
+		return err
+	}
+	for k, n := range idx.nodes {
+		if n.domain != "" && n.domain != "ai.onnx" {
+			return im.errorf("%s: unsupported op %q of domain %q", n.describe(k), n.opType, n.domain)
+		}
+		if _, ok := importOps[n.opType]; !ok {
+			return im.errorf("%s: unsupported op type %q", n.describe(k), n.opType)
+		}
+	}
+	inMap, outMap, err := im.contract()
+	if err != nil {
+		return err
+	}
+	im.dec = newDecodeGraph()
+	if err := onnxgo.NewModel(im.dec).UnmarshalBinary(clean); err != nil {
+		return im.errorf("onnx-go decoder: %v", err)
+	}
+	if len(im.dec.ops) != len(idx.nodes) {
+		return im.errorf("onnx-go decoder returned %d nodes, the file has %d", len(im.dec.ops), len(idx.nodes))
+	}
+	for k, op := range im.dec.ops {
+		if op.typ != idx.nodes[k].opType {
+			return im.errorf("%s: onnx-go decoder returned op type %q", idx.nodes[k].describe(k), op.typ)
+		}
+		if idx.nodes[k].numInputs == 0 {
+			op.inputs = nil // onnx-go gives input-less nodes a placeholder input
+		}
+	}
+	return im.build(inMap, outMap)
+}
+
+func (im *importer) checkOpset() error {
+	v, ok := im.idx.opsets[""]
+	if v2, ok2 := im.idx.opsets["ai.onnx"]; ok2 {
+		v, ok = v2, true
+	}
+	if !ok {
+		return im.errorf("the model imports no version of the default operator set (ai.onnx)")
+	}
+	if v < minOpset || v > maxOpset {
+		return im.errorf("opset %d is not supported (supported: %d to %d); export the model with opset_version between %d and %d", v, minOpset, maxOpset, minOpset, maxOpset)
+	}
+	return nil
+}
+
+// contract resolves the IO mapping: it returns graph input name -> contract name and contract
+// output name -> graph output name.
+func (im *importer) contract() (map[string]string, map[string]string, error) {
+	known := map[string]bool{}
+	for _, c := range append(append([]string{}, contractInputs...), contractOutputs...) {
+		known[c] = true
+	}
+	keys := make([]string, 0, len(im.opts.IO))
+	for c := range im.opts.IO {
+		keys = append(keys, c)
+	}
+	sort.Strings(keys)
+	for _, c := range keys {
+		if !known[c] {
+			return nil, nil, im.errorf("IO maps %q, which is not a contract name (inputs %s; outputs %s)", c, strings.Join(contractInputs, ", "), strings.Join(contractOutputs, ", "))
+		}
+	}
+	graphName := func(c string) (string, bool) {
+		if n, ok := im.opts.IO[c]; ok {
+			return n, true
+		}
+		return c, false
+	}
+	isInit := map[string]bool{}
+	for _, t := range im.idx.inits {
+		isInit[t.name] = true
+	}
+	var inNames []string
+	hasIn := map[string]bool{}
+	for _, in := range im.idx.inputs {
+		if !isInit[in.name] {
+			inNames = append(inNames, in.name)
+			hasIn[in.name] = true
+		}
+	}
+	hasOut := map[string]bool{}
+	for _, o := range im.idx.outputs {
+		hasOut[o] = true
+	}
+	inMap := map[string]string{}
+	for _, c := range contractInputs {
+		n, mapped := graphName(c)
+		switch {
+		case hasIn[n]:
+			if prev, dup := inMap[n]; dup {
+				return nil, nil, im.errorf("contract inputs %q and %q both map to graph input %q", prev, c, n)
+			}
+			inMap[n] = c
+		case mapped:
+			return nil, nil, im.errorf("contract input %q maps to %q, which is not a graph input (graph inputs: %s)", c, n, quoteList(inNames))
+		case c != "class":
+			return nil, nil, im.errorf("the graph has no input %q (graph inputs: %s); map it with IO, e.g. %s=NAME", c, quoteList(inNames), c)
+		}
+	}
+	for _, n := range inNames {
+		if _, ok := inMap[n]; !ok {
+			return nil, nil, im.errorf("graph input %q is not a contract input (%s); map one to it with IO", n, strings.Join(contractInputs, ", "))
+		}
+	}
+	outMap := map[string]string{}
+	for _, c := range contractOutputs {
+		n, mapped := graphName(c)
+		switch {
+		case hasOut[n]:
+			outMap[c] = n
+		case mapped:
+			return nil, nil, im.errorf("contract output %q maps to %q, which is not a graph output (graph outputs: %s)", c, n, quoteList(im.idx.outputs))
+		}
+	}
+	if len(outMap) == 0 {
+		return nil, nil, im.errorf("the graph has no output %q or %q (graph outputs: %s); map one with IO, e.g. energy=NAME", "energy", "y", quoteList(im.idx.outputs))
+	}
+	return inMap, outMap, nil
+}
+
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	q := make([]string, len(names))
+	for k, n := range names {
+		q[k] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// build creates the graph: inputs, initializers (params or constants), nodes, outputs.
+func (im *importer) build(inMap, outMap map[string]string) error {
+	name := im.idx.graphName
+	if name == "" {
+		name = "imported"
+	}
+	im.g = graphs.New(name)
+	im.vals = map[string]*graphs.Value{}
+	im.out = &Imported{Graph: im.g, Inputs: map[string]*graphs.Value{}, Outputs: map[string]*graphs.Value{}, Opset: im.idx.opset()}
+	isInit := map[string]bool{}
+	for _, t := range im.idx.inits {
+		isInit[t.name] = true
+	}
+	for _, in := range im.idx.inputs {
+		if isInit[in.name] {
+			continue
+		}
+		c := inMap[in.name]
+		dt, err := irDType(in.elemType)
+		if err != nil {
+			return im.errorf("graph input %q: %v", in.name, err)
+		}
+		if !in.hasShape {
+			return im.errorf("graph input %q has no shape (its rank must be known)", in.name)
+		}
+		want := tensor.Float32
+		if c == "class" {
+			want = tensor.Int64
+		}
+		if dt != want {
+			return im.errorf("graph input %q (contract %q) is %v, the contract needs %v", in.name, c, dt, want)
+		}
+		v := graphs.Input(im.g, c, dt, in.dims...)
+		im.vals[in.name] = v
+		im.out.Inputs[c] = v
+	}
+	live := im.differentiable(outMap)
+	for _, t := range im.idx.inits {
+		node := im.dec.byName[t.name]
+		if node == nil || node.t == nil {
+			return im.errorf("initializer %q: onnx-go decoder returned no tensor", t.name)
+		}
+		val, err := fromGorgonia(node.t)
+		if err != nil {
+			return im.errorf("initializer %q: %v", t.name, err)
+		}
+		var v *graphs.Value
+		if val.DType == tensor.Float32 && live[t.name] && (im.opts.Freeze == nil || !im.opts.Freeze.MatchString(t.name)) {
+			v = graphs.Param(im.g, t.name, val)
+			im.out.Params = append(im.out.Params, v)
+		} else {
+			v = graphs.Const(im.g, val)
+		}
+		if err := im.g.Err(); err != nil {
+			return im.errorf("initializer %q: %v", t.name, err)
+		}
+		im.vals[t.name] = v
+	}
+	for k, op := range im.dec.ops {
+		if err := im.node(k, op); err != nil {
+			return err
+		}
+	}
+	for _, c := range contractOutputs {
+		n, ok := outMap[c]
+		if !ok {
+			continue
+		}
+		v := im.vals[n]
+		if v == nil {
+			return im.errorf("graph output %q is not computed by any node", n)
+		}
+		if v.DType() != tensor.Float32 {
+			return im.errorf("graph output %q (contract %q) is %v, the contract needs float32", n, c, v.DType())
+		}
+		im.g.Output(c, v)
+		im.out.Outputs[c] = v
+	}
+	if err := im.g.Err(); err != nil {
+		return im.errorf("%v", err)
+	}
+	return nil
+}
+
+// differentiable returns the value names through which a gradient can flow to one of the
+// contract outputs: a backward sweep over the nodes that follows only the inputs each op
+// importer declares differentiable.
+func (im *importer) differentiable(outMap map[string]string) map[string]bool {
+	live := map[string]bool{}
+	for _, n := range outMap {
+		live[n] = true
+	}
+	for k := len(im.dec.ops) - 1; k >= 0; k-- {
+		op := im.dec.ops[k]
+		reached := false
+		for _, o := range op.outputs {
+			reached = reached || live[o]
+		}
+		if !reached {
+			continue
+		}
+		diff := importOps[op.typ].diff
+		for i, in := range op.inputs {
+			if in != "" && diff(op, i) {
+				live[in] = true
+			}
+		}
+	}
+	return live
+}
+
+// node converts the k-th node and records its outputs.
+func (im *importer) node(k int, op *decodedOp) error {
+	desc := im.idx.nodes[k].describe(k)
+	imp := importOps[op.typ]
+	c := &nodeCtx{g: im.g, opset: im.out.Opset, op: op, nout: len(op.outputs)}
+	for _, name := range op.inputs {
+		if name == "" {
+			c.in = append(c.in, nil)
+			continue
+		}
+		v := im.vals[name]
+		if v == nil {
+			return im.errorf("%s: input %q is not a graph input, an initializer or an earlier node's output", desc, name)
+		}
+		c.in = append(c.in, v)
+	}
+	for i := 0; i < imp.minIn; i++ {
+		if c.input(i) == nil {
+			return im.errorf("%s: needs input %d", desc, i)
+		}
+	}
+	outs := imp.build(c)
+	if c.err != nil {
+		return im.errorf("%s: %v", desc, c.err)
+	}
+	if err := im.g.Err(); err != nil {
+		return im.errorf("%s: %v", desc, err)
+	}
+	for j, name := range op.outputs {
+		if name == "" {
+			continue
+		}
+		if j >= len(outs) || outs[j] == nil {
+			return im.errorf("%s: output %d (%q) is not supported", desc, j, name)
+		}
+		im.vals[name] = outs[j]
+	}
+	return nil
+}
+
+// irDType maps an ONNX element type of a graph input to the IR's.
+func irDType(elem int32) (tensor.DType, error) {
+	switch elem {
+	case 1, 11: // FLOAT, DOUBLE
+		return tensor.Float32, nil
+	case 6, 7: // INT32, INT64
+		return tensor.Int64, nil
+	}
+	return 0, fmt.Errorf("element type %s is not supported", onnxElemName(elem))
+}
+
+// elemName names an ONNX TensorProto element type.
+func onnxElemName(elem int32) string {
+	names := map[int32]string{1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
+		8: "string", 9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64", 16: "bfloat16"}
+	if n, ok := names[elem]; ok {
+		return n
+	}
+	return fmt.Sprintf("type %d", elem)
+}
+
+// fromGorgonia converts a tensor decoded by onnx-go, narrowing doubles to float32 and widening
+// int32 to int64.
+func fromGorgonia(t gtensor.Tensor) (*tensor.Tensor, error) {
+	shape := append([]int{}, t.Shape()...)
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	var out *tensor.Tensor
+	switch d := t.Data().(type) {
+	case []float32:
+		out = tensor.FromFloat32(append([]float32{}, d...), shape...)
+	case float32:
+		out = tensor.FromFloat32([]float32{d}, shape...)
+	case []float64:
+		f := make([]float32, len(d))
+		for k, v := range d {
+			f[k] = float32(v)
+		}
+		out = tensor.FromFloat32(f, shape...)
+	case float64:
+		out = tensor.FromFloat32([]float32{float32(d)}, shape...)
+	case []int64:
+		out = tensor.FromInt64(append([]int64{}, d...), shape...)
+	case int64:
+		out = tensor.FromInt64([]int64{d}, shape...)
+	case []int32:
+		v := make([]int64, len(d))
+		for k, x := range d {
+			v[k] = int64(x)
+		}
+		out = tensor.FromInt64(v, shape...)
+	case int32:
+		out = tensor.FromInt64([]int64{int64(d)}, shape...)
+	default:
+		return nil, fmt.Errorf("element type %v is not supported", t.Dtype())
+	}
+	if out.Len() != n {
+		return nil, fmt.Errorf("shape %v needs %d elements, the data has %d", shape, n, out.Len())
+	}
+	return out, nil
+}
+
+// decodedOp is one node as onnx-go's decoder hands it over.
+type decodedOp struct {
+	typ   string
+	attrs map[string]interface{}
+	// inputs and outputs are value names in slot order; "" marks an absent optional input.
+	inputs, outputs []string
+}
+
+// decodeNode is a value (graph input, initializer, node output) in onnx-go's graph.
+type decodeNode struct {
+	id   int64
+	name string
+	t    gtensor.Tensor
+}
+
+// ID returns the node's id in the decode graph.
+func (n *decodeNode) ID() int64 { return n.id }
+
+// SetName records the ONNX value name (onnx-go's Namer).
+func (n *decodeNode) SetName(s string) { n.name = s }
+
+// GetName returns the ONNX value name.
+func (n *decodeNode) GetName() string { return n.name }
+
+// SetTensor records an initializer's value (onnx-go's DataCarrier).
+func (n *decodeNode) SetTensor(t gtensor.Tensor) error {
+	n.t = t
+	return nil
+}
+
+// GetTensor returns the recorded value, or nil.
+func (n *decodeNode) GetTensor() gtensor.Tensor { return n.t }
+
+// decodeGraph is the onnx-go Backend the decoder fills: a gonum directed graph from each node
+// output to the values it consumes, the edge weight being the input slot. Because a node can
+// take the same value in two slots (x*x), which a simple graph keeps as one edge, the edges
+// are also recorded in order and turned into slot lists when the decoder applies the node's
+// operation.
+type decodeGraph struct {
+	*simple.WeightedDirectedGraph
+	byName  map[string]*decodeNode
+	pending []graph.WeightedEdge
+	ops     []*decodedOp
+}
+
+func newDecodeGraph() *decodeGraph {
+	return &decodeGraph{WeightedDirectedGraph: simple.NewWeightedDirectedGraph(0, 0), byName: map[string]*decodeNode{}}
+}
+
+// NewNode returns a new value node that can carry a name and a tensor.
+func (d *decodeGraph) NewNode() graph.Node {
+	return &decodeNode{id: d.WeightedDirectedGraph.NewNode().ID()}
+}
+
+// AddNode adds a node; the decoder names a node before adding it.
+func (d *decodeGraph) AddNode(n graph.Node) {
+	d.WeightedDirectedGraph.AddNode(n)
+	if dn, ok := n.(*decodeNode); ok {
+		d.byName[dn.name] = dn
+	}
+}
+
+// SetWeightedEdge records the edge from a node output to one of its inputs. A node consuming
+// its own output (a malformed model) is kept out of the gonum graph, which rejects self loops;
+// the import then reports the undefined input.
+func (d *decodeGraph) SetWeightedEdge(e graph.WeightedEdge) {
+	d.pending = append(d.pending, e)
+	if e.From().ID() != e.To().ID() {
+		d.WeightedDirectedGraph.SetWeightedEdge(e)
+	}
+}
+
+// ApplyOperation records a node: its op type and attributes, its outputs, and its inputs in
+// slot order from the edges set since the previous node.
+func (d *decodeGraph) ApplyOperation(op onnxgo.Operation, outs ...graph.Node) error {
+	rec := &decodedOp{typ: op.Name, attrs: op.Attributes}
+	for _, o := range outs {
+		rec.outputs = append(rec.outputs, nodeName(o))
+	}
+	if len(outs) > 0 {
+		slots := map[int]string{}
+		last := -1
+		for _, e := range d.pending {
+			if e.From().ID() != outs[0].ID() {
+				continue
+			}
+			w := int(e.Weight())
+			if w < 0 || float64(w) != e.Weight() {
+				return fmt.Errorf("input slot %v of %s", e.Weight(), op.Name)
+			}
+			slots[w] = nodeName(e.To())
+			last = max(last, w)
+		}
+		rec.inputs = make([]string, last+1)
+		for w, name := range slots {
+			rec.inputs[w] = name
+		}
+	}
+	d.pending = d.pending[:0]
+	d.ops = append(d.ops, rec)
+	return nil
+}
+
+func nodeName(n graph.Node) string {
+	if dn, ok := n.(*decodeNode); ok {
+		return dn.name
+	}
+	return ""
+}
+
+// modelIndex is what the importer reads from the model bytes itself (see the note at the top of
+// this file).
+type modelIndex struct {
+	opsets    map[string]int64
+	graphName string
+	inputs    []scannedValue
+	outputs   []string
+	nodes     []scannedNode
+	inits     []scannedInit
+}
+
+// opset returns the version of the default operator set.
+func (m *modelIndex) opset() int64 {
+	if v, ok := m.opsets["ai.onnx"]; ok {
+		return v
+	}
+	return m.opsets[""]
+}
+
+type scannedValue struct {
+	name     string
+	elemType int32
+	hasShape bool
+	dims     []int // -1: dynamic
+}
+
+type scannedNode struct {
+	name, opType, domain string
+	numInputs            int
+}
+
+// describe names a node for error messages.
+func (n scannedNode) describe(k int) string {
+	if n.name == "" {
+		return fmt.Sprintf("node #%d (%s)", k, n.opType)
+	}
+	return fmt.Sprintf("node %q (%s)", n.name, n.opType)
+}
+
+type scannedInit struct {
+	name string
+}
+
+// Field numbers of onnx.proto used by the scan.
+const (
+	pbModelOpset = 8 // ModelProto.opset_import
+	pbModelGraph = 7 // ModelProto.graph
+
+	pbGraphNode      = 1
+	pbGraphName      = 2
+	pbGraphInit      = 5
+	pbGraphInput     = 11
+	pbGraphOutput    = 12
+	pbGraphValueInfo = 13
+	pbGraphSparse    = 15
+
+	pbNodeInput  = 1
+	pbNodeName   = 3
+	pbNodeOpType = 4
+	pbNodeDomain = 7
+
+	pbTensorDims     = 1
+	pbTensorDataType = 2
+	pbTensorName     = 8
+	pbTensorRaw      = 9
+	pbTensorExternal = 13
+	pbTensorLocation = 14
+)
+
+// wireField is one protobuf field: its number, wire type, value and encoded bytes.
+type wireField struct {
+	num protowire.Number
+	typ protowire.Type
+	u   uint64 // varint and fixed values
+	b   []byte // length-delimited values
+	raw []byte // tag and value as encoded
+}
+
+// walk calls fn for each field of the protobuf message b.
+func walkFields(b []byte, fn func(f wireField) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return protowire.ParseError(m)
+		}
+		f := wireField{num: num, typ: typ, raw: b[:n+m]}
+		v := b[n : n+m]
+		switch typ {
+		case protowire.VarintType:
+			f.u, _ = protowire.ConsumeVarint(v)
+		case protowire.Fixed32Type:
+			u, _ := protowire.ConsumeFixed32(v)
+			f.u = uint64(u)
+		case protowire.Fixed64Type:
+			f.u, _ = protowire.ConsumeFixed64(v)
+		case protowire.BytesType:
+			f.b, _ = protowire.ConsumeBytes(v)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		b = b[n+m:]
+	}
+	return nil
+}
+
+// expect checks a field's wire type.
+func (f wireField) expect(t protowire.Type, what string) error {
+	if f.typ != t {
+		return fmt.Errorf("malformed model: %s has wire type %d", what, f.typ)
+	}
+	return nil
+}
+
+// scanModel reads what onnx-go's public API does not give (opsets, node names, graph input
+// types and shapes) and returns the model bytes prepared for onnx-go's decoder: value infos
+// reduced to their names (onnx-go would allocate a zero tensor of each one's fixed dimensions,
+// and rejects element types it does not know even where the importer does not need them), and
+// external tensor data read from baseDir into raw_data.
+func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
+	idx := &modelIndex{opsets: map[string]int64{}}
+	var out, graphBytes []byte
+	numGraphs := 0
+	err := walkFields(data, func(f wireField) error {
+		switch f.num {
+		case pbModelGraph:
+			if err := f.expect(protowire.BytesType, "ModelProto.graph"); err != nil {
+				return err
+			}
+			numGraphs++
+			graphBytes = f.b
+			return nil
+		case pbModelOpset:
+			if err := f.expect(protowire.BytesType, "ModelProto.opset_import"); err != nil {
+				return err
+			}
+			domain, version := "", int64(1)
+			err := walkFields(f.b, func(g wireField) error {
+				switch {
+				case g.num == 1 && g.typ == protowire.BytesType:
+					domain = string(g.b)
+				case g.num == 2 && g.typ == protowire.VarintType:
+					version = int64(g.u)
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("malformed opset_import: %w", err)
+			}
+			idx.opsets[domain] = version
+		}
+		out = append(out, f.raw...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("malformed model: %w", err)
+	}
+	if numGraphs != 1 {
+		return nil, nil, fmt.Errorf("malformed model: %d graphs, want 1", numGraphs)
+	}
+	g, err := idx.scanGraph(graphBytes, baseDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	out = protowire.AppendTag(out, pbModelGraph, protowire.BytesType)
+	out = protowire.AppendBytes(out, g)
+	return idx, out, nil
+}
+
+// scanGraph indexes a GraphProto and returns its bytes prepared for onnx-go.
+func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
+	var out []byte
+	err := walkFields(b, func(f wireField) error {
+		switch f.num {
+		case pbGraphName:
+			if f.typ == protowire.BytesType {
+				idx.graphName = string(f.b)
+			}
+		case pbGraphNode:
+			if err := f.expect(protowire.BytesType, "GraphProto.node"); err != nil {
+				return err
+			}
+			n, err := scanNode(f.b)
+			if err != nil {
+				return fmt.Errorf("node #%d: %w", len(idx.nodes), err)
+			}
+			idx.nodes = append(idx.nodes, n)
+		case pbGraphInput, pbGraphOutput:
+			if err := f.expect(protowire.BytesType, "GraphProto.input/output"); err != nil {
+				return err
+			}
+			vi, err := scanValueInfo(f.b)
+			if err != nil {
+				return err
+			}
+			if f.num == pbGraphInput {
+				idx.inputs = append(idx.inputs, vi)
+			} else {
+				idx.outputs = append(idx.outputs, vi.name)
+			}
+			// Only the name goes to onnx-go.
+			var nameOnly []byte
+			nameOnly = protowire.AppendTag(nameOnly, 1, protowire.BytesType)
+			nameOnly = protowire.AppendString(nameOnly, vi.name)
+			out = protowire.AppendTag(out, f.num, protowire.BytesType)
+			out = protowire.AppendBytes(out, nameOnly)
+			return nil
+		case pbGraphValueInfo:
+			return nil
+		case pbGraphSparse:
+			return fmt.Errorf("sparse initializers are not supported")
+		case pbGraphInit:
+			if err := f.expect(protowire.BytesType, "GraphProto.initializer"); err != nil {
+				return err
+			}
+			name, t, err := scanInitializer(f.b, baseDir)
+			if err != nil {
+				return err
+			}
+			idx.inits = append(idx.inits, scannedInit{name: name})
+			if t != nil {
+				out = protowire.AppendTag(out, pbGraphInit, protowire.BytesType)
+				out = protowire.AppendBytes(out, t)
+				return nil
+			}
+		}
+		out = append(out, f.raw...)
+		return nil
+	})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "malformed") {
+			return nil, err
+		}
+		return nil, fmt.Errorf("malformed graph: %w", err)
+	}
+	return out, nil
+}
+
+func scanNode(b []byte) (scannedNode, error) {
+	var n scannedNode
+	err := walkFields(b, func(f wireField) error {
+		if f.typ != protowire.BytesType {
+			return nil
+		}
+		switch f.num {
+		case pbNodeInput:
+			n.numInputs++
+		case pbNodeName:
+			n.name = string(f.b)
+		case pbNodeOpType:
+			n.opType = string(f.b)
+		case pbNodeDomain:
+			n.domain = string(f.b)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// scanValueInfo reads a ValueInfoProto: name, tensor element type and shape.
+func scanValueInfo(b []byte) (scannedValue, error) {
+	var vi scannedValue
+	var typ []byte
+	err := walkFields(b, func(f wireField) error {
+		switch {
+		case f.num == 1 && f.typ == protowire.BytesType:
+			vi.name = string(f.b)
+		case f.num == 2 && f.typ == protowire.BytesType:
+			typ = f.b
+		}
+		return nil
+	})
+	if err != nil || typ == nil {
+		return vi, err
+	}
+	var tt []byte
+	err = walkFields(typ, func(f wireField) error { // TypeProto: tensor_type = 1
+		if f.num == 1 && f.typ == protowire.BytesType {
+			tt = f.b
+		}
+		return nil
+	})
+	if err != nil || tt == nil {
+		return vi, err
+	}
+	err = walkFields(tt, func(f wireField) error { // TypeProto.Tensor: elem_type = 1, shape = 2
+		switch {
+		case f.num == 1 && f.typ == protowire.VarintType:
+			vi.elemType = int32(f.u)
+		case f.num == 2 && f.typ == protowire.BytesType:
+			vi.hasShape = true
+			return walkFields(f.b, func(d wireField) error { // TensorShapeProto: dim = 1
+				if d.num != 1 || d.typ != protowire.BytesType {
+					return nil
+				}
+				dim := -1
+				err := walkFields(d.b, func(v wireField) error { // dim_value = 1, dim_param = 2
+					if v.num == 1 && v.typ == protowire.VarintType {
+						if int64(v.u) < 0 || v.u > 1<<40 {
+							return fmt.Errorf("value %q: dimension %d out of range", vi.name, int64(v.u))
+						}
+						dim = int(v.u)
+					}
+					return nil
+				})
+				vi.dims = append(vi.dims, dim)
+				return err
+			})
+		}
+		return nil
+	})
+	return vi, err
+}
+
+// scanInitializer reads an initializer's name and, when its data is stored externally, returns
+// the TensorProto rewritten with the data read into raw_data (nil when nothing changes).
+func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
+	var name string
+	var dims []int64
+	var dataType int32
+	external := false
+	ext := map[string]string{}
+	var kept []byte
+	err := walkFields(b, func(f wireField) error {
+		switch f.num {
+		case pbTensorName:
+			if f.typ == protowire.BytesType {
+				name = string(f.b)
+			}
+		case pbTensorDataType:
+			if f.typ == protowire.VarintType {
+				dataType = int32(f.u)
+			}
+		case pbTensorDims:
+			switch f.typ {
+			case protowire.VarintType:
+				dims = append(dims, int64(f.u))
+			case protowire.BytesType:
+				for p := f.b; len(p) > 0; {
+					v, n := protowire.ConsumeVarint(p)
+					if n < 0 {
+						return protowire.ParseError(n)
+					}
+					dims = append(dims, int64(v))
+					p = p[n:]
+				}
+			}
+		case pbTensorLocation:
+			if f.typ == protowire.VarintType {
+				external = f.u == 1 // DataLocation.EXTERNAL
+			}
+			return nil
+		case pbTensorExternal:
+			if f.typ == protowire.BytesType {
+				var k, v string
+				err := walkFields(f.b, func(e wireField) error {
+					if e.typ == protowire.BytesType && e.num == 1 {
+						k = string(e.b)
+					} else if e.typ == protowire.BytesType && e.num == 2 {
+						v = string(e.b)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				ext[k] = v
+			}
+			return nil
+		}
+		kept = append(kept, f.raw...)
+		return nil
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("initializer %q: malformed tensor: %w", name, err)
+	}
+	if !external {
+		return name, nil, nil
+	}
+	data, err := readExternal(ext, baseDir, dims, dataType)
+	if err != nil {
+		return "", nil, fmt.Errorf("initializer %q: external data: %w", name, err)
+	}
+	kept = protowire.AppendTag(kept, pbTensorRaw, protowire.BytesType)
+	kept = protowire.AppendBytes(kept, data)
+	return name, kept, nil
+}
+
+// elemSize returns the bytes per element of an ONNX element type in raw_data (0: unknown).
+func rawElemSize(elem int32) int64 {
+	switch elem {
+	case 2, 3, 9: // uint8, int8, bool
+		return 1
+	case 4, 5, 10, 16: // uint16, int16, float16, bfloat16
+		return 2
+	case 1, 6, 12: // float, int32, uint32
+		return 4
+	case 7, 11, 13: // int64, double, uint64
+		return 8
+	}
+	return 0
+}
+
+// readExternal reads a tensor's external data: the file named by location, relative to
+// baseDir, from offset for length bytes (to the end of the file when length is absent). The
+// byte count must match the tensor's shape and element type.
+func readExternal(ext map[string]string, baseDir string, dims []int64, dataType int32) ([]byte, error) {
+	loc := ext["location"]
+	if loc == "" {
+		return nil, fmt.Errorf("no location given")
+	}
+	if !filepath.IsLocal(filepath.FromSlash(loc)) {
+		return nil, fmt.Errorf("location %q is not a relative path inside the model's folder", loc)
+	}
+	if baseDir == "" {
+		return nil, fmt.Errorf("location %q: no folder to read it from (use ImportFile or set ImportOptions.BaseDir)", loc)
+	}
+	num := func(key string) (int64, bool, error) {
+		s, ok := ext[key]
+		if !ok {
+			return 0, false, nil
+		}
+		var v int64
+		if _, err := fmt.Sscan(s, &v); err != nil || v < 0 {
+			return 0, false, fmt.Errorf("%s %q is not a non-negative integer", key, s)
+		}
+		return v, true, nil
+	}
+	offset, _, err := num("offset")
+	if err != nil {
+		return nil, err
+	}
+	length, hasLength, err := num("length")
+	if err != nil {
+		return nil, err
+	}
+	size := rawElemSize(dataType)
+	if size == 0 {
+		return nil, fmt.Errorf("element type %s is not supported", onnxElemName(dataType))
+	}
+	want := size
+	for _, d := range dims {
+		if d < 0 || (d > 0 && want > (1<<62)/d) {
+			return nil, fmt.Errorf("shape %v is out of range", dims)
+		}
+		want *= d
+	}
+	path := filepath.Join(baseDir, filepath.FromSlash(loc))
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !hasLength {
+		length = st.Size() - offset
+	}
+	if offset > st.Size() || length > st.Size()-offset {
+		return nil, fmt.Errorf("%s has %d bytes, the tensor needs %d at offset %d", path, st.Size(), length, offset)
+	}
+	if length != want {
+		return nil, fmt.Errorf("%s: %d bytes at offset %d, shape %v of %s needs %d", path, length, offset, dims, onnxElemName(dataType), want)
+	}
+	data := make([]byte, length)
+	if _, err := f.ReadAt(data, offset); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}

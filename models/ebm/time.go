@@ -1,0 +1,52 @@
+package ebm
+
+import (
+	"fmt"
+
+	"github.com/cdrl-go/cdrl/graphs"
+	"github.com/cdrl-go/cdrl/graphs/nn"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+)
+
+// Time supplies the sinusoidal logSNR embedding rows to a network's time path and maps the
+// resulting features to the batch.
+type Time interface {
+	// Embedding returns the (R, dim) embedding rows the time path runs on.
+	Embedding(g *graphs.Graph, dim int) *graphs.Value
+	// PerSample maps a (R, ...) feature to the batch (N, ...).
+	PerSample(f *graphs.Value) *graphs.Value
+}
+
+// SampleTime computes the embedding per sample from a logSNR input of shape (N).
+type SampleTime struct{ LogSNR *graphs.Value }
+
+// Embedding implements Time.
+func (t SampleTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
+	return nn.TimeEmbedding(t.LogSNR, dim)
+}
+
+// PerSample implements Time: rows already are samples.
+func (t SampleTime) PerSample(f *graphs.Value) *graphs.Value { return f }
+
+// TableTime runs the time path once per level of a fixed table of logSNR values and gathers
+// the rows by the int64 level index of each sample (shape (N)).
+type TableTime struct {
+	Levels []float64
+	Level  *graphs.Value
+}
+
+// Embedding implements Time.
+func (t TableTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
+	rows := make([]float32, 0, len(t.Levels)*dim)
+	for _, l := range t.Levels {
+		rows = append(rows, nn.EmbeddingTable(l, dim)...)
+	}
+	if len(t.Levels) == 0 || len(rows) != len(t.Levels)*dim {
+		g.Fail(fmt.Errorf("ebm: invalid time table (%d levels, embedding size %d)", len(t.Levels), dim))
+		return graphs.Const(g, tensor.New(tensor.Float32, 1, dim))
+	}
+	return graphs.Const(g, tensor.FromFloat32(rows, len(t.Levels), dim))
+}
+
+// PerSample implements Time: gather the table rows by level.
+func (t TableTime) PerSample(f *graphs.Value) *graphs.Value { return graphs.Gather(f, t.Level, 0) }

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cdrl-go/cdrl/graphs/onnx"
+	"github.com/cdrl-go/cdrl/models/cdrl"
+	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+	ucli "github.com/urfave/cli/v2"
+)
+
+// energyOptions are the flags of `cdrl-infer energy`.
+type energyOptions struct {
+	Graph, Input, LogSNR, Class, Out, IO string
+	Runtime                              cli.Runtime
+}
+
+func energyCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "energy",
+		Usage: "energies and input gradients of an EBM graph (checks that an exported EBM works with cdrl-go)",
+		Description: `Loads an EBM graph that follows the cdrl-go contract (inputs x, logsnr and optionally
+class; output energy of shape (N) or (N,1), higher = more probable), derives its input-gradient
+graph, runs both in ONNX Runtime and writes DIR/energy.npy (N) and DIR/grad.npy (shape of x).
+
+Examples:
+   cdrl-infer energy --graph ebm.onnx --input x.npy --logsnr logsnr.npy --out out/
+   cdrl-infer energy --graph ebm.onnx --input x.npy --logsnr l.npy --class c.npy --out out/
+   cdrl-infer energy --graph model.onnx --io x=input_0,energy=output_0 --input x.npy --logsnr l.npy --out out/`,
+		Flags: append([]ucli.Flag{
+			&ucli.StringFlag{Name: "graph", Required: true, Category: cli.CategoryIO, Usage: "EBM graph `FILE.onnx`"},
+			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs `X.npy` (float32, (N,D) or (N,C,H,W))"},
+			&ucli.StringFlag{Name: "logsnr", Required: true, Category: cli.CategoryIO, Usage: "per-sample logSNR `L.npy` (float32, (N))"},
+			&ucli.StringFlag{Name: "class", Category: cli.CategoryIO, Usage: "class ids `C.npy` (int64, (N); 0 = null class)"},
+			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `DIR` for energy.npy and grad.npy"},
+			&ucli.StringFlag{Name: "io", Category: cli.CategoryIO, Usage: "map contract names to the graph's, e.g. `x=input_0,energy=output_0`"},
+		}, cli.RuntimeFlags()...),
+		Action: func(c *ucli.Context) error {
+			return runEnergyGraph(c.Context, energyOptions{
+				Graph: c.String("graph"), Input: c.String("input"), LogSNR: c.String("logsnr"),
+				Class: c.String("class"), Out: c.String("out"), IO: c.String("io"),
+				Runtime: cli.RuntimeFrom(c),
+			}, c.App.Writer)
+		},
+	}
+}
+
+// parseIO parses "x=input_0,energy=output_0" into a contract-name -> graph-name map.
+func parseIO(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	known := map[string]bool{"x": true, "logsnr": true, "class": true, "energy": true, "y": true}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || k == "" || v == "" {
+			return nil, fmt.Errorf("--io: %q is not NAME=GRAPHNAME", part)
+		}
+		if !known[k] {
+			return nil, fmt.Errorf("--io: unknown contract name %q (want x, logsnr, class, energy or y)", k)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func runEnergyGraph(ctx context.Context, o energyOptions, stdout io.Writer) error {
+	start := time.Now()
+	io, err := parseIO(o.IO)
+	if err != nil {
+		return err
+	}
+	im, err := onnx.ImportFile(o.Graph, onnx.ImportOptions{IO: io})
+	if err != nil {
+		return fmt.Errorf("--graph %s: %w", o.Graph, err)
+	}
+	g, names, err := cdrl.ScoreFromImported(im)
+	if err != nil {
+		return fmt.Errorf("--graph %s: %w", o.Graph, err)
+	}
+	model, err := onnx.Marshal(g, onnx.Options{Params: onnx.BakeParams})
+	if err != nil {
+		return fmt.Errorf("--graph %s: %w", o.Graph, err)
+	}
+	feeds, err := energyFeeds(o, im, names)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.Runtime.Init()
+	if err != nil {
+		return err
+	}
+	sess, err := ort.NewSession(model, cfg)
+	if err != nil {
+		return fmt.Errorf("--graph %s: %w", o.Graph, err)
+	}
+	defer sess.Close()
+	out, err := sess.Run(ctx, feeds)
+	if err != nil {
+		return fmt.Errorf("--graph %s: %w", o.Graph, err)
+	}
+	for _, name := range []string{cdrl.OutEnergy, cdrl.OutGrad} {
+		if err := out[name].CheckFinite(); err != nil {
+			return fmt.Errorf("--graph %s: output %s is not finite: %w", o.Graph, name, err)
+		}
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	ePath, gPath := filepath.Join(o.Out, "energy.npy"), filepath.Join(o.Out, "grad.npy")
+	if err := tensor.WriteNpyFile(ePath, out[cdrl.OutEnergy]); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if err := tensor.WriteNpyFile(gPath, out[cdrl.OutGrad]); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	fmt.Fprintf(stdout, "%d inputs, provider %s\n", out[cdrl.OutEnergy].Shape[0], sess.Provider())
+	cli.Done(stdout, start, ePath, gPath)
+	return nil
+}
+
+// energyFeeds reads and checks the .npy inputs against the graph's inputs.
+func energyFeeds(o energyOptions, im *onnx.Imported, names map[string]string) (map[string]*tensor.Tensor, error) {
+	x, err := readNpy("--input", o.Input)
+	if err != nil {
+		return nil, err
+	}
+	want := im.Inputs[cdrl.InputX].Shape()
+	if x = toFloat32(x); x.DType != tensor.Float32 {
+		return nil, fmt.Errorf("--input %s: %v data, want float32", o.Input, x.DType)
+	}
+	if len(x.Shape) != len(want) {
+		return nil, fmt.Errorf("--input %s: shape %v, the graph's x has shape %v", o.Input, x.Shape, want)
+	}
+	for k, d := range want {
+		if d >= 0 && x.Shape[k] != d {
+			return nil, fmt.Errorf("--input %s: shape %v, the graph's x has shape %v", o.Input, x.Shape, want)
+		}
+	}
+	if err := x.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("--input %s: %w", o.Input, err)
+	}
+	n := x.Shape[0]
+	l, err := readNpy("--logsnr", o.LogSNR)
+	if err != nil {
+		return nil, err
+	}
+	l = toFloat32(l)
+	if len(l.Shape) != 1 || l.Shape[0] != n {
+		return nil, fmt.Errorf("--logsnr %s: shape %v, want (%d) (one logSNR per input)", o.LogSNR, l.Shape, n)
+	}
+	if err := l.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("--logsnr %s: %w", o.LogSNR, err)
+	}
+	feeds := map[string]*tensor.Tensor{names[cdrl.InputX]: x}
+	if name, ok := names[cdrl.InputLogSNR]; ok {
+		feeds[name] = l
+	} else {
+		return nil, fmt.Errorf("--graph %s: the graph has no logsnr input", o.Graph)
+	}
+	name, hasClass := names[cdrl.InputClass]
+	switch {
+	case hasClass && o.Class == "":
+		return nil, fmt.Errorf("--class: the graph %s takes class ids; pass --class C.npy (0 = null class)", o.Graph)
+	case !hasClass && o.Class != "":
+		return nil, fmt.Errorf("--class %s: the graph %s takes no class input", o.Class, o.Graph)
+	case hasClass:
+		c, err := readNpy("--class", o.Class)
+		if err != nil {
+			return nil, err
+		}
+		if c.DType != tensor.Int64 || len(c.Shape) != 1 || c.Shape[0] != n {
+			return nil, fmt.Errorf("--class %s: %v%v, want int64 (%d)", o.Class, c.DType, c.Shape, n)
+		}
+		feeds[name] = c
+	}
+	return feeds, nil
+}
+
+func readNpy(flag, path string) (*tensor.Tensor, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%s: no file given", flag)
+	}
+	t, err := tensor.ReadNpyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return t, nil
+}
+
+// toFloat32 converts float64 tensors to float32 (numpy's default float is float64).
+func toFloat32(t *tensor.Tensor) *tensor.Tensor {
+	if t.DType != tensor.Float64 {
+		return t
+	}
+	f := make([]float32, len(t.Float64))
+	for i, v := range t.Float64 {
+		f[i] = float32(v)
+	}
+	return tensor.FromFloat32(f, t.Shape...)
+}
