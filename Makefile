@@ -4,12 +4,13 @@
 ##   setup  fetch the pinned ONNX Runtime CPU library and the MNIST files into the user cache
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
 ##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
-##   bench  setup, then the benchmarks of BENCH_PKGS (default ./runtime/...)
+##   bench  setup, then the benchmarks of BENCH_PKGS (default ./runtime/... ./tools/...) and the
+##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
 ##   help   print this list
 ##
-## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS
+## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS, BENCH_THREADS
 ##   (e.g. make test PKGS=./runtime/...   make bench BENCHFLAGS=-benchtime=5s)
 
 SHELL := bash
@@ -26,8 +27,10 @@ TESTFLAGS ?= -count=1 -timeout=15m
 # Packages whose types promise to be safe for concurrent use; they also run under the race detector.
 RACE_PKGS ?= ./runtime/ort/...
 # Benchmarks run by `make bench`; other packages add themselves here.
-BENCH_PKGS ?= ./runtime/...
+BENCH_PKGS ?= ./runtime/... ./tools/...
 BENCHFLAGS ?=
+# ONNX Runtime threads for the engine table that `make bench` prints (tools/cdrl-bench).
+BENCH_THREADS ?= 2
 
 # The user cache folder, as Go's os.UserCacheDir() computes it on Linux.
 CACHE_ROOT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cdrl-go
@@ -125,6 +128,7 @@ gofmt-check:
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) $(BENCH_PKGS)
+	$(GO) run ./tools/cdrl-bench --threads $(BENCH_THREADS)
 
 fmt:
 	gofmt -w $$($(GO) list -e -f '{{.Dir}}' ./...)

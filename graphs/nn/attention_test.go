@@ -130,6 +130,10 @@ func TestAttentionErrors(t *testing.T) {
 	Attention(q, graphs.Input(g, "k", tensor.Float32, -1, 4), q)
 	wantErr(t, g, "differ in shape")
 
+	g = graphs.New("missing weights")
+	AttentionBlock(graphs.Input(g, "x", tensor.Float32, -1, 4, 2, 2), AttentionWeights{}, 2, 1e-6)
+	wantErr(t, g, "is nil")
+
 	g = graphs.New("groups")
 	SelfAttention(Scope{G: g, Rng: newTestRand(t)}, graphs.Input(g, "x", tensor.Float32, -1, 6, 2, 2), 4)
 	wantErr(t, g, "4 groups do not divide 6 channels")

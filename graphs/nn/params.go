@@ -85,7 +85,7 @@ func (s Scope) Param(name string, shape []int, init Init) *graphs.Value {
 		return fail(s.G, fmt.Errorf("nn: param %s: shape %v has an unknown dimension", full, shape))
 	case init.random() && s.Rng == nil:
 		return fail(s.G, fmt.Errorf("nn: param %s: random init needs Scope.Rng", full))
-	case math.IsNaN(init.scale):
+	case init.kind == initUniform && math.IsNaN(init.scale):
 		return fail(s.G, fmt.Errorf("nn: param %s: uniform init needs a positive fan-in", full))
 	}
 	data := make([]float32, n)

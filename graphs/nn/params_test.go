@@ -123,3 +123,30 @@ func TestParamErrors(t *testing.T) {
 		t.Errorf("param without a graph = %v, want nil", v)
 	}
 }
+
+func TestNilInputs(t *testing.T) {
+	s := Scope{G: graphs.New("nil"), Rng: rand.New(rand.NewSource(1))}
+	results := map[string]*graphs.Value{
+		"SiLU":              SiLU(nil),
+		"Linear":            Linear(nil, nil, nil),
+		"Dense":             Dense(s, nil, 3, DenseOpts{}),
+		"Conv2D":            Conv2D(s, nil, 3, 3, Conv2DOpts{}),
+		"GroupNormalize":    GroupNormalize(nil, nil, nil, 1, 1e-5),
+		"GroupNorm":         GroupNorm(s, nil, 1, 1e-5),
+		"TimeEmbedding":     TimeEmbedding(nil, 8),
+		"Attention":         Attention(nil, nil, nil),
+		"AttentionBlock":    AttentionBlock(nil, AttentionWeights{}, 1, 1e-6),
+		"SelfAttention":     SelfAttention(s, nil, 1),
+		"AvgPool2x2":        AvgPool2x2(nil),
+		"Upsample2x":        Upsample2x(nil),
+		"SpectralNormalize": SpectralNormalize(nil, nil, nil),
+	}
+	for name, v := range results {
+		if v != nil {
+			t.Errorf("%s(nil) = %v, want nil", name, v)
+		}
+	}
+	if err := s.G.Err(); err != nil {
+		t.Errorf("nil inputs recorded %v", err)
+	}
+}

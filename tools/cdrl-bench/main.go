@@ -104,19 +104,7 @@ func timeWorkload(ctx context.Context, w *workload, cfg ort.SessionConfig, budge
 		return result{}, err
 	}
 	defer b.Close()
-	for _, in := range b.Inputs() {
-		if in.DType == tensor.Int64 { // level indices
-			data := b.InputInt64(in.Name)
-			for i := range data {
-				data[i] = int64(i % len(benchLevels))
-			}
-			continue
-		}
-		data := b.Input(in.Name)
-		for i := range data {
-			data[i] = float32(i%7) * 0.1
-		}
-	}
+	fillInputs(b)
 	var times []time.Duration
 	start := time.Now()
 	for i := 0; i < 2 || len(times) < 5 || time.Since(start) < budget; i++ {
@@ -141,5 +129,22 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
 	default:
 		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	}
+}
+
+// fillInputs puts deterministic values in the bound inputs (valid level indices for int64 ones).
+func fillInputs(b *ort.Bound) {
+	for _, in := range b.Inputs() {
+		if in.DType == tensor.Int64 {
+			data := b.InputInt64(in.Name)
+			for i := range data {
+				data[i] = int64(i % len(benchLevels))
+			}
+			continue
+		}
+		data := b.Input(in.Name)
+		for i := range data {
+			data[i] = float32(i%7) * 0.1
+		}
 	}
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/cdrl-go/cdrl/graphs/onnx"
+	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+)
+
+// TestTable runs the command's logic briefly and checks the table it prints.
+func TestTable(t *testing.T) {
+	var out bytes.Buffer
+	if err := runBench(context.Background(), cli.Runtime{Threads: 1}, 0.01, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, w := range []string{"| MatMul peak | 2048 |", "| toy EBM energy+grad | 2500 |", "| MNIST conv EBM energy+grad | 64 |", "100%"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("table lacks %q:\n%s", w, s)
+		}
+	}
+	if err := runBench(context.Background(), cli.Runtime{}, 0, &out); err == nil || !strings.Contains(err.Error(), "--seconds") {
+		t.Errorf("error %v, want one naming --seconds", err)
+	}
+}
+
+// TestFLOPCount pins the per-sample forward multiply-accumulates of the two networks against
+// hand counts (toy: 2*128 + 2*128^2 + (128*256 + 256^2 + 128*256) + 2*(2*256^2) + 256;
+// conv: each layer's Cout*Hout*Wout*Cin*9).
+func TestFLOPCount(t *testing.T) {
+	toy, err := toyWorkload(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantToy := 2*128 + 2*128*128 + (128*256 + 256*256 + 128*256) + 2*(2*256*256) + 256
+	if got := toy.FLOPs / 4; got != float64(wantToy) {
+		t.Errorf("toy MACs %g, want %d", got, wantToy)
+	}
+	conv, err := convWorkload(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantConv := 32*28*28*1*9 + 64*14*14*32*9 + 128*7*7*64*9 + 128*4*4*128*9
+	if got := conv.FLOPs / 4; got != float64(wantConv) {
+		t.Errorf("conv MACs %g, want %d", got, wantConv)
+	}
+}
+
+func benchWorkload(b *testing.B, build func() (*workload, error)) {
+	w, err := build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	model, err := onnx.Marshal(w.Graph, onnx.Options{Params: onnx.BakeParams})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := ort.NewSession(model, ort.SessionConfig{IntraOpThreads: 2, InterOpThreads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	bound, err := sess.Bind(w.Shapes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bound.Close()
+	fillInputs(bound)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := bound.Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if w.FLOPs > 0 {
+		b.ReportMetric(w.FLOPs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+}
+
+func BenchmarkMatMul2048(b *testing.B) {
+	benchWorkload(b, func() (*workload, error) { return matmulWorkload(2048) })
+}
+
+func BenchmarkToyEnergyGrad2500(b *testing.B) {
+	benchWorkload(b, func() (*workload, error) { return toyWorkload(2500) })
+}
+
+func BenchmarkConvEnergyGrad64(b *testing.B) {
+	benchWorkload(b, func() (*workload, error) { return convWorkload(64) })
+}
