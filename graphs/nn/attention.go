@@ -81,7 +81,7 @@ func SelfAttention(s Scope, x *graphs.Value, groups int) *graphs.Value {
 	}
 	var w AttentionWeights
 	w.NormW, w.NormB = normParams(s.Sub("norm"), c)
-	w.QKVW, w.QKVB = convParams(s.Sub("qkv"), c, 3*c, 1, true, false)
-	w.OutW, w.OutB = convParams(s.Sub("out"), c, c, 1, true, true)
+	w.QKVW, w.QKVB = layerParams(s.Sub("qkv"), []int{3 * c, c, 1, 1}, true, false)
+	w.OutW, w.OutB = layerParams(s.Sub("out"), []int{c, c, 1, 1}, true, true)
 	return AttentionBlock(x, w, groups, attentionEps)
 }

@@ -37,26 +37,11 @@ func Conv2D(s Scope, x *graphs.Value, out, k int, opts Conv2DOpts) *graphs.Value
 		return fail(x.Graph(), fmt.Errorf("nn: Conv2D %s: input %v must be (N, in, H, W) with known in, to %d outputs with kernel %d, stride %d, pad %d",
 			s.Prefix, x, out, k, opts.Stride, opts.Pad))
 	}
-	w, b := convParams(s, sh[1], out, k, opts.Bias, opts.ZeroInit)
+	w, b := layerParams(s, []int{out, sh[1], k, k}, opts.Bias, opts.ZeroInit)
 	if opts.Spectral {
 		w = spectralWeight(s, w, "w")
 	}
 	stride := max(opts.Stride, 1)
 	p := opts.Pad
 	return graphs.Conv(x, w, b, graphs.ConvOpts{Strides: []int{stride, stride}, Pads: []int{p, p, p, p}})
-}
-
-// convParams creates the weight "w" (out, in, k, k) and, when bias is set, the bias "b" (out)
-// of a convolution in s with PyTorch's default init (or zero weights).
-func convParams(s Scope, in, out, k int, bias, zeroInit bool) (w, b *graphs.Value) {
-	fanIn := in * k * k
-	winit := Uniform(fanIn)
-	if zeroInit {
-		winit = Zeros()
-	}
-	w = s.Param("w", []int{out, in, k, k}, winit)
-	if bias {
-		b = s.Param("b", []int{out}, Uniform(fanIn))
-	}
-	return w, b
 }

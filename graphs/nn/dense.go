@@ -41,18 +41,28 @@ func Dense(s Scope, x *graphs.Value, out int, opts DenseOpts) *graphs.Value {
 	if len(sh) != 2 || sh[1] <= 0 || out <= 0 {
 		return fail(x.Graph(), fmt.Errorf("nn: Dense %s: input %v must be (N, in) with known in, to %d outputs", s.Prefix, x, out))
 	}
-	in := sh[1]
-	winit := Uniform(in)
-	if opts.ZeroInit {
-		winit = Zeros()
-	}
-	w := s.Param("w", []int{out, in}, winit)
-	var b *graphs.Value
-	if opts.Bias {
-		b = s.Param("b", []int{out}, Uniform(in))
-	}
+	w, b := layerParams(s, []int{out, sh[1]}, opts.Bias, opts.ZeroInit)
 	if opts.Spectral {
 		w = spectralWeight(s, w, "w")
 	}
 	return Linear(x, w, b)
+}
+
+// layerParams creates a layer's weight "w" of shape wshape = (out, in, ...) and, when bias is
+// set, its bias "b" (out), both drawn from U(±1/sqrt(fan_in)) with fan_in the product of
+// wshape[1:] (PyTorch's default), or with zero weights when zeroInit is set.
+func layerParams(s Scope, wshape []int, bias, zeroInit bool) (w, b *graphs.Value) {
+	fanIn := 1
+	for _, d := range wshape[1:] {
+		fanIn *= d
+	}
+	winit := Uniform(fanIn)
+	if zeroInit {
+		winit = Zeros()
+	}
+	w = s.Param("w", wshape, winit)
+	if bias {
+		b = s.Param("b", wshape[:1], Uniform(fanIn))
+	}
+	return w, b
 }

@@ -104,13 +104,8 @@ func (s Scope) Param(name string, shape []int, init Init) *graphs.Value {
 
 // fail records err as g's build error and returns a placeholder value (a scalar constant);
 // once the graph holds an error, the ops built on the placeholder record nothing further.
-//
-// The graphs package has no exported way to record a caller's error yet, so this goes
-// through Graph.Output with a nil value, the one exported entry point that records a message
-// of the caller's choosing (the output name) and adds nothing to the graph. Messages passed
-// here avoid quotes, which the output name's quoting would escape.
 func fail(g *graphs.Graph, err error) *graphs.Value {
-	g.Output(err.Error(), nil)
+	g.Fail(err)
 	return graphs.Scalar(g, 0)
 }
 

@@ -34,7 +34,6 @@ type graphProto struct {
 	nodes        []*nodeProto      // 1
 	name         string            // 2
 	initializers []*tensorProto    // 5
-	docString    string            // 10
 	inputs       []*valueInfoProto // 11
 	outputs      []*valueInfoProto // 12
 }
@@ -175,7 +174,6 @@ func (g *graphProto) marshal() []byte {
 	for _, t := range g.initializers {
 		b = appendBytesField(b, 5, t.marshal())
 	}
-	b = appendStringField(b, 10, g.docString)
 	for _, v := range g.inputs {
 		b = appendBytesField(b, 11, v.marshal())
 	}
@@ -436,7 +434,7 @@ func parseGraph(b []byte) (*graphProto, error) {
 	g := &graphProto{}
 	err := eachField(b, func(fl field) error {
 		switch fl.num {
-		case 1, 2, 5, 10, 11, 12:
+		case 1, 2, 5, 11, 12:
 			if err := fl.want(protowire.BytesType); err != nil {
 				return err
 			}
@@ -458,8 +456,6 @@ func parseGraph(b []byte) (*graphProto, error) {
 				return fmt.Errorf("initializer %d: %w", len(g.initializers), err)
 			}
 			g.initializers = append(g.initializers, t)
-		case 10:
-			g.docString = string(fl.b)
 		case 11, 12:
 			v, err := parseValueInfo(fl.b)
 			if err != nil {
