@@ -131,6 +131,10 @@ func (g *Graph) Output(name string, v *Value) {
 	g.outputs = append(g.outputs, NamedValue{name, v})
 }
 
+// ClearOutputs forgets the declared outputs (the nodes stay), so that a program derived from a
+// graph, e.g. an imported one, can declare its own.
+func (g *Graph) ClearOutputs() { g.outputs = nil }
+
 // Outputs returns the declared outputs in declaration order.
 func (g *Graph) Outputs() []NamedValue { return append([]NamedValue(nil), g.outputs...) }
 

@@ -46,6 +46,7 @@ func ScoreFromImported(im *onnx.Imported) (*graphs.Graph, map[string]string, err
 		return nil, nil, fmt.Errorf("cdrl: score: input gradient: %w", err)
 	}
 	g := im.Graph
+	g.ClearOutputs()
 	g.Output(OutEnergy, graphs.Identity(e))
 	g.Output(OutGrad, graphs.Identity(grads[0]))
 	if err := g.Err(); err != nil {
