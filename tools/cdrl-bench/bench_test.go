@@ -14,7 +14,7 @@ import (
 // TestTable runs the command's logic briefly and checks the table it prints.
 func TestTable(t *testing.T) {
 	var out bytes.Buffer
-	if err := runBench(context.Background(), cli.Runtime{Threads: 1}, 0.01, &out); err != nil {
+	if err := runBench(context.Background(), benchOptions{Runtime: cli.Runtime{Threads: 1}, Seconds: 0.01}, &out); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
@@ -23,7 +23,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", w, s)
 		}
 	}
-	if err := runBench(context.Background(), cli.Runtime{}, 0, &out); err == nil || !strings.Contains(err.Error(), "--seconds") {
+	if err := runBench(context.Background(), benchOptions{}, &out); err == nil || !strings.Contains(err.Error(), "--seconds") {
 		t.Errorf("error %v, want one naming --seconds", err)
 	}
 }
@@ -92,4 +92,20 @@ func BenchmarkToyEnergyGrad2500(b *testing.B) {
 
 func BenchmarkConvEnergyGrad64(b *testing.B) {
 	benchWorkload(b, func() (*workload, error) { return convWorkload(64) })
+}
+
+func TestParsePeer(t *testing.T) {
+	out := "noise\nBENCH_JSON {\"table\": {\"langevin_step_s\": 0.018, \"train_iter_s\": NaN}}\n"
+	if v, err := parsePeer(out, "langevin_step_s"); err != nil || v != 0.018 {
+		t.Errorf("got %v, %v; want 0.018", v, err)
+	}
+	if _, err := parsePeer(out, "train_iter_s"); err == nil {
+		t.Error("a NaN entry must be an error")
+	}
+	if _, err := parsePeer("nothing here", "x"); err == nil {
+		t.Error("missing BENCH_JSON must be an error")
+	}
+	if _, err := runPeers(context.Background(), "/usr/bin/python3", t.TempDir()); err == nil || !strings.Contains(err.Error(), "--peer-dir") {
+		t.Errorf("error %v, want one naming --peer-dir", err)
+	}
 }

@@ -3,9 +3,14 @@
 // toy EBM (batch 2500) and of the MNIST conv EBM of the PyTorch reference (batch 64), each also
 // as a fraction of the MatMul peak measured in the same run.
 //
-// Example:
+// With --peer-dir it also runs the PyTorch reference scripts (Debian's python3-torch, tuned by
+// the scripts themselves) on the same networks, batch sizes and machine, and adds the ratio of
+// their seconds per Langevin step to ours.
+//
+// Examples:
 //
 //	cdrl-bench --threads 2 --seconds 3
+//	cdrl-bench --threads 2 --peer-dir ../shared/bench
 package main
 
 import (
@@ -31,9 +36,14 @@ func newApp() *ucli.App {
 		Usage: "time the engine's ONNX Runtime programs and print a Markdown table",
 		Flags: append([]ucli.Flag{
 			&ucli.Float64Flag{Name: "seconds", Value: 3, Usage: "time spent on each workload"},
+			&ucli.StringFlag{Name: "peer-dir", Usage: "also run the PyTorch reference scripts in `DIR` (e.g. ../shared/bench) and add ratio columns"},
+			&ucli.StringFlag{Name: "python", Value: "/usr/bin/python3", Usage: "the Python that runs the reference scripts (Debian's, with python3-torch)"},
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
-			return runBench(c.Context, cli.RuntimeFrom(c), c.Float64("seconds"), c.App.Writer)
+			return runBench(c.Context, benchOptions{
+				Runtime: cli.RuntimeFrom(c), Seconds: c.Float64("seconds"),
+				PeerDir: c.String("peer-dir"), Python: c.String("python"),
+			}, c.App.Writer)
 		},
 	}
 }
@@ -45,11 +55,18 @@ type result struct {
 	runs   int
 }
 
-func runBench(ctx context.Context, rt cli.Runtime, seconds float64, out io.Writer) error {
-	if seconds <= 0 {
-		return fmt.Errorf("--seconds must be positive, got %g", seconds)
+// benchOptions are the command's flags.
+type benchOptions struct {
+	Runtime         cli.Runtime
+	Seconds         float64
+	PeerDir, Python string
+}
+
+func runBench(ctx context.Context, o benchOptions, out io.Writer) error {
+	if o.Seconds <= 0 {
+		return fmt.Errorf("--seconds must be positive, got %g", o.Seconds)
 	}
-	cfg, err := rt.Init()
+	cfg, err := o.Runtime.Init()
 	if err != nil {
 		return err
 	}
@@ -65,15 +82,29 @@ func runBench(ctx context.Context, rt cli.Runtime, seconds float64, out io.Write
 		if err != nil {
 			return err
 		}
-		r, err := timeWorkload(ctx, w, cfg, time.Duration(seconds*float64(time.Second)))
+		r, err := timeWorkload(ctx, w, cfg, time.Duration(o.Seconds*float64(time.Second)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.Name, err)
 		}
 		fmt.Fprintf(os.Stderr, "%-32s %10s/run (%d runs)\n", w.Name, r.median, r.runs)
 		results = append(results, r)
 	}
+	var peers map[string]time.Duration
+	if o.PeerDir != "" {
+		if peers, err = runPeers(ctx, o.Python, o.PeerDir); err != nil {
+			return err
+		}
+	}
 	peak := results[1].w.FLOPs / results[1].median.Seconds()
-	fmt.Fprintf(out, "| workload | batch | time per Run | GFLOP/s | of MatMul peak |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(out, "| workload | batch | time per Run | GFLOP/s | of MatMul peak |")
+	if peers != nil {
+		fmt.Fprintf(out, " PyTorch (tuned) | PyTorch time / cdrl-go time |")
+	}
+	fmt.Fprintf(out, "\n|---|---|---|---|---|")
+	if peers != nil {
+		fmt.Fprintf(out, "---|---|")
+	}
+	fmt.Fprintln(out)
 	for _, r := range results {
 		gf, frac := "-", "-"
 		if r.w.FLOPs > 0 {
@@ -81,9 +112,17 @@ func runBench(ctx context.Context, rt cli.Runtime, seconds float64, out io.Write
 			gf = fmt.Sprintf("%.1f", rate/1e9)
 			frac = fmt.Sprintf("%.0f%%", 100*rate/peak)
 		}
-		fmt.Fprintf(out, "| %s | %d | %s | %s | %s |\n", r.w.Name, r.w.Batch, fmtDur(r.median), gf, frac)
+		fmt.Fprintf(out, "| %s | %d | %s | %s | %s |", r.w.Name, r.w.Batch, fmtDur(r.median), gf, frac)
+		if peers != nil {
+			if p, ok := peers[r.w.Name]; ok {
+				fmt.Fprintf(out, " %s | %.2f |", fmtDur(p), p.Seconds()/r.median.Seconds())
+			} else {
+				fmt.Fprintf(out, " - | - |")
+			}
+		}
+		fmt.Fprintln(out)
 	}
-	fmt.Fprintf(out, "\nONNX Runtime %s, provider %s, threads %d\n", ort.Version(), cfg.Provider, rt.Threads)
+	fmt.Fprintf(out, "\nONNX Runtime %s, provider %s, threads %d\n", ort.Version(), cfg.Provider, o.Runtime.Threads)
 	return nil
 }
 
