@@ -22,15 +22,15 @@ func smallConv() PeerConvConfig {
 	return PeerConvConfig{InChannels: 1, Chans: [4]int{2, 3, 4, 4}, TembDim: 4}
 }
 
-type netFunc func(s nn.Scope, x *graphs.Value, t Time) *graphs.Value
+type netFunc func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value
 
 var nets = []struct {
 	name   string
 	xShape []int
 	build  netFunc
 }{
-	{"toy", []int{2}, func(s nn.Scope, x *graphs.Value, t Time) *graphs.Value { return Toy(s, x, t, smallToy()) }},
-	{"peerconv", []int{1, 8, 8}, func(s nn.Scope, x *graphs.Value, t Time) *graphs.Value { return PeerConv(s, x, t, smallConv()) }},
+	{"toy", []int{2}, func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value { return Toy(s, x, t, smallToy()) }},
+	{"peerconv", []int{1, 8, 8}, func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value { return PeerConv(s, x, t, smallConv()) }},
 }
 
 // TestTableTimeMatchesSampleTime checks that running the time path on a level table and
@@ -58,11 +58,11 @@ func TestTableTimeMatchesSampleTime(t *testing.T) {
 			for k, table := range []bool{true, false} {
 				g := graphs.New(net.name)
 				x := graphs.Input(g, "x", tensor.Float32, append([]int{-1}, net.xShape...)...)
-				var tm Time
+				var tm nn.Time
 				if table {
-					tm = TableTime{Levels: levels, Level: graphs.Input(g, "level", tensor.Int64, -1)}
+					tm = nn.TableTime{Levels: levels, Level: graphs.Input(g, "level", tensor.Int64, -1)}
 				} else {
-					tm = SampleTime{LogSNR: graphs.Input(g, "logsnr", tensor.Float32, -1)}
+					tm = nn.SampleTime{LogSNR: graphs.Input(g, "logsnr", tensor.Float32, -1)}
 				}
 				f := net.build(nn.Scope{G: g, Rng: rand.New(rand.NewSource(1))}, x, tm)
 				out, err := graphs.Evaluate(feeds, f)
@@ -95,7 +95,7 @@ func TestInputGradient(t *testing.T) {
 			Build: func(v []*graphs.Value) *graphs.Value {
 				g := v[0].Graph()
 				lv := graphs.Const(g, tensor.FromInt64([]int64{0, 2, 5}, 3))
-				return net.build(nn.Scope{G: g, Rng: rand.New(rand.NewSource(1))}, v[0], TableTime{Levels: levels, Level: lv})
+				return net.build(nn.Scope{G: g, Rng: rand.New(rand.NewSource(1))}, v[0], nn.TableTime{Levels: levels, Level: lv})
 			},
 		}
 		res, err := gradcheck.Check(c, 7)
@@ -111,7 +111,7 @@ func TestInputGradient(t *testing.T) {
 func TestBadConfig(t *testing.T) {
 	g := graphs.New("bad")
 	x := graphs.Input(g, "x", tensor.Float32, -1, 2)
-	Toy(nn.Scope{G: g, Rng: rand.New(rand.NewSource(1))}, x, SampleTime{LogSNR: graphs.Input(g, "l", tensor.Float32, -1)}, ToyConfig{In: 2})
+	Toy(nn.Scope{G: g, Rng: rand.New(rand.NewSource(1))}, x, nn.SampleTime{LogSNR: graphs.Input(g, "l", tensor.Float32, -1)}, ToyConfig{In: 2})
 	if err := g.Err(); err == nil || !strings.Contains(err.Error(), "toy EBM config") {
 		t.Errorf("error %v, want one naming the toy EBM config", err)
 	}

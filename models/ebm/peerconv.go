@@ -24,7 +24,7 @@ func PeerConvMNIST() PeerConvConfig {
 }
 
 // PeerConv builds the network: x (N, C, H, W) -> f (N).
-func PeerConv(s nn.Scope, x *graphs.Value, t Time, c PeerConvConfig) *graphs.Value {
+func PeerConv(s nn.Scope, x *graphs.Value, t nn.Time, c PeerConvConfig) *graphs.Value {
 	g := s.G
 	if c.InChannels <= 0 || c.TembDim <= 0 || c.Chans[0] <= 0 {
 		g.Fail(fmt.Errorf("ebm: invalid conv EBM config %+v", c))

@@ -27,7 +27,7 @@ func ToyOfficial() ToyConfig {
 }
 
 // Toy builds the toy EBM: x (N, In) -> f (N).
-func Toy(s nn.Scope, x *graphs.Value, t Time, c ToyConfig) *graphs.Value {
+func Toy(s nn.Scope, x *graphs.Value, t nn.Time, c ToyConfig) *graphs.Value {
 	g := s.G
 	if c.In <= 0 || c.Width <= 0 || len(c.ChMult) == 0 || c.TembDim <= 0 {
 		g.Fail(fmt.Errorf("ebm: invalid toy EBM config %+v", c))

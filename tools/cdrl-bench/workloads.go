@@ -26,11 +26,11 @@ var benchLevels = []float64{9.8, 2.68882, 1.19688, 0.141071, -0.876073, -2.17238
 // scoreWorkload builds energy + input gradient of a network with the time path on a level
 // table (the form every Langevin step uses) and spectral norm folded into the weights (as at
 // sampling time, and within one training iteration).
-func scoreWorkload(name string, batch int, xShape []int, net func(s nn.Scope, x *graphs.Value, t ebm.Time) *graphs.Value) (*workload, error) {
+func scoreWorkload(name string, batch int, xShape []int, net func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value) (*workload, error) {
 	g := graphs.New(name)
 	x := graphs.Input(g, "x", tensor.Float32, append([]int{-1}, xShape...)...)
 	level := graphs.Input(g, "level", tensor.Int64, -1)
-	f := net(nn.Scope{G: g, Prefix: "ebm", Rng: rand.New(rand.NewSource(1))}, x, ebm.TableTime{Levels: benchLevels, Level: level})
+	f := net(nn.Scope{G: g, Prefix: "ebm", Rng: rand.New(rand.NewSource(1))}, x, nn.TableTime{Levels: benchLevels, Level: level})
 	grads, err := graphs.Grad(f, x)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func xPathMACs(f *graphs.Value) float64 {
 func toyWorkload(batch int) (*workload, error) {
 	cfg := ebm.ToyOfficial()
 	cfg.Spectral = false
-	return scoreWorkload("toy EBM energy+grad", batch, []int{2}, func(s nn.Scope, x *graphs.Value, t ebm.Time) *graphs.Value {
+	return scoreWorkload("toy EBM energy+grad", batch, []int{2}, func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value {
 		return ebm.Toy(s, x, t, cfg)
 	})
 }
@@ -88,7 +88,7 @@ func toyWorkload(batch int) (*workload, error) {
 func convWorkload(batch int) (*workload, error) {
 	cfg := ebm.PeerConvMNIST()
 	cfg.Spectral = false
-	return scoreWorkload("MNIST conv EBM energy+grad", batch, []int{1, 28, 28}, func(s nn.Scope, x *graphs.Value, t ebm.Time) *graphs.Value {
+	return scoreWorkload("MNIST conv EBM energy+grad", batch, []int{1, 28, 28}, func(s nn.Scope, x *graphs.Value, t nn.Time) *graphs.Value {
 		return ebm.PeerConv(s, x, t, cfg)
 	})
 }

@@ -1,15 +1,16 @@
-package ebm
+package nn
 
 import (
 	"fmt"
 
 	"github.com/cdrl-go/cdrl/graphs"
-	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
 // Time supplies the sinusoidal logSNR embedding rows to a network's time path and maps the
-// resulting features to the batch.
+// resulting features to the batch. The time path depends only on the noise level, of which a
+// run has a handful, so it can run on a small table of levels and be gathered per sample
+// (TableTime) or run per sample from a logSNR input (SampleTime); both give the same values.
 type Time interface {
 	// Embedding returns the (R, dim) embedding rows the time path runs on.
 	Embedding(g *graphs.Graph, dim int) *graphs.Value
@@ -22,7 +23,7 @@ type SampleTime struct{ LogSNR *graphs.Value }
 
 // Embedding implements Time.
 func (t SampleTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
-	return nn.TimeEmbedding(t.LogSNR, dim)
+	return TimeEmbedding(t.LogSNR, dim)
 }
 
 // PerSample implements Time: rows already are samples.
@@ -39,10 +40,10 @@ type TableTime struct {
 func (t TableTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
 	rows := make([]float32, 0, len(t.Levels)*dim)
 	for _, l := range t.Levels {
-		rows = append(rows, nn.EmbeddingTable(l, dim)...)
+		rows = append(rows, EmbeddingTable(l, dim)...)
 	}
 	if len(t.Levels) == 0 || len(rows) != len(t.Levels)*dim {
-		g.Fail(fmt.Errorf("ebm: invalid time table (%d levels, embedding size %d)", len(t.Levels), dim))
+		g.Fail(fmt.Errorf("nn: invalid time table (%d levels, embedding size %d)", len(t.Levels), dim))
 		return graphs.Const(g, tensor.New(tensor.Float32, 1, dim))
 	}
 	return graphs.Const(g, tensor.FromFloat32(rows, len(t.Levels), dim))
