@@ -138,6 +138,19 @@ func (g *Graph) ClearOutputs() { g.outputs = nil }
 // Outputs returns the declared outputs in declaration order.
 func (g *Graph) Outputs() []NamedValue { return append([]NamedValue(nil), g.outputs...) }
 
+// Lookup returns the Input or Param named name, or nil.
+func (g *Graph) Lookup(name string) *Value {
+	if !g.names[name] {
+		return nil
+	}
+	for _, n := range g.nodes {
+		if (n.Op == "Input" || n.Op == "Param") && n.Attrs.String("name", "") == name {
+			return n.Outputs[0]
+		}
+	}
+	return nil
+}
+
 // Inputs returns the graph's "Input" values in creation order.
 func (g *Graph) Inputs() []*Value { return g.sources("Input") }
 

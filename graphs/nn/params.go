@@ -55,11 +55,15 @@ type Scope struct {
 	G      *graphs.Graph
 	Prefix string
 	Rng    *rand.Rand
+	// Reuse makes Param return the graph's existing param of the same name (and shape) instead
+	// of creating it, so a network can be applied several times in one graph with shared
+	// weights (e.g. K unrolled Langevin steps).
+	Reuse bool
 }
 
 // Sub returns the scope for a named part, e.g. s.Sub("conv1").
 func (s Scope) Sub(name string) Scope {
-	return Scope{G: s.G, Prefix: s.Name(name), Rng: s.Rng}
+	return Scope{G: s.G, Prefix: s.Name(name), Rng: s.Rng, Reuse: s.Reuse}
 }
 
 // Name returns the full name of name in the scope: Prefix + "/" + name, or name alone when the
@@ -79,6 +83,14 @@ func (s Scope) Param(name string, shape []int, init Init) *graphs.Value {
 		return nil
 	}
 	full := s.Name(name)
+	if s.Reuse {
+		if p := s.G.Lookup(full); p != nil && p.Node().Op == "Param" {
+			if !p.Shape().Equal(tensor.Shape(shape)) {
+				return fail(s.G, fmt.Errorf("nn: param %s: reused with shape %v, created with %v", full, shape, p.Shape()))
+			}
+			return p
+		}
+	}
 	n := tensor.Shape(shape).Size()
 	switch {
 	case n < 0:

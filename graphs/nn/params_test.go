@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/cdrl-go/cdrl/graphs"
@@ -148,5 +149,34 @@ func TestNilInputs(t *testing.T) {
 	}
 	if err := s.G.Err(); err != nil {
 		t.Errorf("nil inputs recorded %v", err)
+	}
+}
+
+func TestScopeReuse(t *testing.T) {
+	g := graphs.New("reuse")
+	x := graphs.Input(g, "x", tensor.Float32, -1, 3)
+	s := Scope{G: g, Rng: rand.New(rand.NewSource(1))}
+	a := Dense(s.Sub("d"), x, 2, DenseOpts{Bias: true, Spectral: true})
+	s.Reuse = true
+	Dense(s.Sub("d"), a, 2, DenseOpts{Bias: true, Spectral: true})
+	if err := g.Err(); err == nil {
+		t.Fatal("reusing a (3->2) weight on a 2-wide input must fail")
+	} else if !strings.Contains(err.Error(), "reused with shape") {
+		t.Errorf("error %v, want one about the reused shape", err)
+	}
+	g2 := graphs.New("reuse2")
+	x2 := graphs.Input(g2, "x", tensor.Float32, -1, 2)
+	s2 := Scope{G: g2, Rng: rand.New(rand.NewSource(1))}
+	y := Dense(s2.Sub("d"), x2, 2, DenseOpts{Bias: true, Spectral: true})
+	s2.Reuse = true
+	Dense(s2.Sub("d"), y, 2, DenseOpts{Bias: true, Spectral: true})
+	if err := g2.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(g2.Params()); got != 2 {
+		t.Errorf("params %d, want 2 (w and b shared)", got)
+	}
+	if got := len(g2.Inputs()); got != 3 {
+		t.Errorf("inputs %d, want 3 (x and one u, v pair)", got)
 	}
 }

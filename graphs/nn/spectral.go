@@ -56,9 +56,15 @@ func spectralWeight(s Scope, w *graphs.Value, name string) *graphs.Value {
 	sh := w.Shape()
 	rows := sh[0]
 	full := s.Name(name)
-	u := graphs.Input(s.G, full+snUSuffix, tensor.Float32, rows)
-	v := graphs.Input(s.G, full+snVSuffix, tensor.Float32, sh.Size()/rows)
-	return SpectralNormalize(w, u, v)
+	input := func(name string, size int) *graphs.Value {
+		if s.Reuse {
+			if v := s.G.Lookup(name); v != nil {
+				return v
+			}
+		}
+		return graphs.Input(s.G, name, tensor.Float32, size)
+	}
+	return SpectralNormalize(w, input(full+snUSuffix, rows), input(full+snVSuffix, sh.Size()/rows))
 }
 
 // SpectralWeight names a spectral-normalised weight of a graph and the inputs that carry its
