@@ -20,14 +20,19 @@ import (
 
 // Import of third-party ONNX models (for example an EBM exported by torch.onnx.export).
 //
-// onnx-go (v0.5.0) decodes the protobuf: its Model.UnmarshalBinary walks the model into a
-// Backend that this file implements, handing over every node's operator type, attributes,
-// input order (edge weights) and output names, and every initializer as a decoded tensor. Its
-// generated protobuf types live in an internal package, and its public API drops a few things
-// the importer needs; those are read here with protowire (see scanModel): the opset imports,
-// the node names (for error messages), the graph inputs' element types and shapes (onnx-go
-// keeps only the fixed dimensions, losing the rank of inputs with a dynamic batch), and
-// external tensor data (its protobuf definitions predate the external_data field).
+// onnx-go (v0.5.0) decodes the protobuf: its public Model.UnmarshalBinary walks the model into
+// a Backend that this file implements (decodeGraph, whose value nodes are onnx-go Namers and
+// DataCarriers), handing over every node's operator type, attributes, input order (edge
+// weights) and output names, and every initializer as a decoded tensor. Its generated protobuf
+// types live in an internal package (no raw ModelProto is public), and its public API drops a
+// few things the importer needs; those are read here with protowire (see scanModel): the opset
+// imports, the node names (for error messages), the graph inputs' element types and shapes
+// (onnx-go keeps only the fixed dimensions, losing the rank of inputs with a dynamic batch),
+// and external tensor data (its onnx.proto predates the external_data field, so such data is
+// read here and handed over inline as raw_data). The bytes onnx-go gets carry graph inputs and
+// outputs by name only and no value_info: it would allocate a zero tensor for each typed value
+// at its fixed dimensions, however large, and reject element types the importer never needs.
+// onnx-go panics on some malformed models; decode turns those panics into errors.
 
 // Contract names: the inputs and outputs a cdrl-go EBM or initializer graph exchanges with the
 // trainer and the sampler.
@@ -70,7 +75,7 @@ type Imported struct {
 
 // The opsets Import understands. Below 13, Squeeze, Unsqueeze, ReduceSum and Split took their
 // axes as attributes, and Softmax worked on 2-D coercions; 18 moved ReduceMean's axes to an
-// input, which the importer reads.
+// input and gave Split num_outputs, both of which the importer reads.
 const (
 	minOpset = 13
 	maxOpset = 18
@@ -112,7 +117,7 @@ func Import(data []byte, o ImportOptions) (*Imported, error) {
 func importModel(data []byte, o ImportOptions, src string) (res *Imported, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("onnx: %s: malformed model (decoder failed: %v)", src, r)
+			res, err = nil, fmt.Errorf("onnx: %s: internal error (please report it with the model): %v", src, r)
 		}
 	}()
 	im := &importer{src: src, opts: o}
@@ -159,8 +164,13 @@ func (im *importer) run(data []byte) error {
 		return err
 	}
 	im.dec = newDecodeGraph()
-	if err := onnxgo.NewModel(im.dec).UnmarshalBinary(clean); err != nil {
-		return im.errorf("onnx-go decoder: %v", err)
+	if err := decode(im.dec, clean); err != nil {
+		// Once the decoder is at the nodes (it has set an edge or applied an op), the node
+		// after the last applied one failed.
+		if k := len(im.dec.ops); k < len(idx.nodes) && (k > 0 || len(im.dec.pending) > 0) {
+			return im.errorf("%s: %v", idx.nodes[k].describe(k), err)
+		}
+		return im.errorf("%v", err)
 	}
 	if len(im.dec.ops) != len(idx.nodes) {
 		return im.errorf("onnx-go decoder returned %d nodes, the file has %d", len(im.dec.ops), len(idx.nodes))
@@ -174,6 +184,21 @@ func (im *importer) run(data []byte) error {
 		}
 	}
 	return im.build(inMap, outMap)
+}
+
+// decode runs onnx-go's decoder into dec. onnx-go panics on some malformed models (tensor
+// data that does not fit its shape, an attribute without its value); those panics become
+// errors here.
+func decode(dec *decodeGraph, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed model (onnx-go decoder: %v)", r)
+		}
+	}()
+	if err := onnxgo.NewModel(dec).UnmarshalBinary(data); err != nil {
+		return fmt.Errorf("onnx-go decoder: %v", err)
+	}
+	return nil
 }
 
 func (im *importer) checkOpset() error {
@@ -213,14 +238,10 @@ func (im *importer) contract() (map[string]string, map[string]string, error) {
 		}
 		return c, false
 	}
-	isInit := map[string]bool{}
-	for _, t := range im.idx.inits {
-		isInit[t.name] = true
-	}
 	var inNames []string
 	hasIn := map[string]bool{}
 	for _, in := range im.idx.inputs {
-		if !isInit[in.name] {
+		if !im.idx.isInit[in.name] {
 			inNames = append(inNames, in.name)
 			hasIn[in.name] = true
 		}
@@ -285,12 +306,8 @@ func (im *importer) build(inMap, outMap map[string]string) error {
 	im.g = graphs.New(name)
 	im.vals = map[string]*graphs.Value{}
 	im.out = &Imported{Graph: im.g, Inputs: map[string]*graphs.Value{}, Outputs: map[string]*graphs.Value{}, Opset: im.idx.opset()}
-	isInit := map[string]bool{}
-	for _, t := range im.idx.inits {
-		isInit[t.name] = true
-	}
 	for _, in := range im.idx.inputs {
-		if isInit[in.name] {
+		if im.idx.isInit[in.name] {
 			continue
 		}
 		c := inMap[in.name]
@@ -313,26 +330,26 @@ func (im *importer) build(inMap, outMap map[string]string) error {
 		im.out.Inputs[c] = v
 	}
 	live := im.differentiable(outMap)
-	for _, t := range im.idx.inits {
-		node := im.dec.byName[t.name]
+	for _, name := range im.idx.inits {
+		node := im.dec.byName[name]
 		if node == nil || node.t == nil {
-			return im.errorf("initializer %q: onnx-go decoder returned no tensor", t.name)
+			return im.errorf("initializer %q: onnx-go decoder returned no tensor", name)
 		}
 		val, err := fromGorgonia(node.t)
 		if err != nil {
-			return im.errorf("initializer %q: %v", t.name, err)
+			return im.errorf("initializer %q: %v", name, err)
 		}
 		var v *graphs.Value
-		if val.DType == tensor.Float32 && live[t.name] && (im.opts.Freeze == nil || !im.opts.Freeze.MatchString(t.name)) {
-			v = graphs.Param(im.g, t.name, val)
+		if val.DType == tensor.Float32 && live[name] && (im.opts.Freeze == nil || !im.opts.Freeze.MatchString(name)) {
+			v = graphs.Param(im.g, name, val)
 			im.out.Params = append(im.out.Params, v)
 		} else {
 			v = graphs.Const(im.g, val)
 		}
 		if err := im.g.Err(); err != nil {
-			return im.errorf("initializer %q: %v", t.name, err)
+			return im.errorf("initializer %q: %v", name, err)
 		}
-		im.vals[t.name] = v
+		im.vals[name] = v
 	}
 	for k, op := range im.dec.ops {
 		if err := im.node(k, op); err != nil {
@@ -438,7 +455,7 @@ func irDType(elem int32) (tensor.DType, error) {
 	return 0, fmt.Errorf("element type %s is not supported", onnxElemName(elem))
 }
 
-// elemName names an ONNX TensorProto element type.
+// onnxElemName names an ONNX TensorProto element type.
 func onnxElemName(elem int32) string {
 	names := map[int32]string{1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
 		8: "string", 9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64", 16: "bfloat16"}
@@ -578,9 +595,6 @@ func (d *decodeGraph) ApplyOperation(op onnxgo.Operation, outs ...graph.Node) er
 				continue
 			}
 			w := int(e.Weight())
-			if w < 0 || float64(w) != e.Weight() {
-				return fmt.Errorf("input slot %v of %s", e.Weight(), op.Name)
-			}
 			slots[w] = nodeName(e.To())
 			last = max(last, w)
 		}
@@ -609,7 +623,9 @@ type modelIndex struct {
 	inputs    []scannedValue
 	outputs   []string
 	nodes     []scannedNode
-	inits     []scannedInit
+	// inits are the initializer names in file order.
+	inits  []string
+	isInit map[string]bool
 }
 
 // opset returns the version of the default operator set.
@@ -638,10 +654,6 @@ func (n scannedNode) describe(k int) string {
 		return fmt.Sprintf("node #%d (%s)", k, n.opType)
 	}
 	return fmt.Sprintf("node %q (%s)", n.name, n.opType)
-}
-
-type scannedInit struct {
-	name string
 }
 
 // Field numbers of onnx.proto used by the scan.
@@ -674,32 +686,27 @@ const (
 type wireField struct {
 	num protowire.Number
 	typ protowire.Type
-	u   uint64 // varint and fixed values
+	u   uint64 // varint values
 	b   []byte // length-delimited values
 	raw []byte // tag and value as encoded
 }
 
-// walk calls fn for each field of the protobuf message b.
+// walkFields calls fn for each field of the protobuf message b.
 func walkFields(b []byte, fn func(f wireField) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return protowire.ParseError(n)
+			return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(n))
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return protowire.ParseError(m)
+			return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(m))
 		}
 		f := wireField{num: num, typ: typ, raw: b[:n+m]}
 		v := b[n : n+m]
 		switch typ {
 		case protowire.VarintType:
 			f.u, _ = protowire.ConsumeVarint(v)
-		case protowire.Fixed32Type:
-			u, _ := protowire.ConsumeFixed32(v)
-			f.u = uint64(u)
-		case protowire.Fixed64Type:
-			f.u, _ = protowire.ConsumeFixed64(v)
 		case protowire.BytesType:
 			f.b, _ = protowire.ConsumeBytes(v)
 		}
@@ -725,7 +732,7 @@ func (f wireField) expect(t protowire.Type, what string) error {
 // and rejects element types it does not know even where the importer does not need them), and
 // external tensor data read from baseDir into raw_data.
 func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
-	idx := &modelIndex{opsets: map[string]int64{}}
+	idx := &modelIndex{opsets: map[string]int64{}, isInit: map[string]bool{}}
 	var out, graphBytes []byte
 	numGraphs := 0
 	err := walkFields(data, func(f wireField) error {
@@ -752,7 +759,7 @@ func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
 				return nil
 			})
 			if err != nil {
-				return fmt.Errorf("malformed opset_import: %w", err)
+				return err
 			}
 			idx.opsets[domain] = version
 		}
@@ -760,7 +767,7 @@ func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("malformed model: %w", err)
+		return nil, nil, err
 	}
 	if numGraphs != 1 {
 		return nil, nil, fmt.Errorf("malformed model: %d graphs, want 1", numGraphs)
@@ -824,7 +831,8 @@ func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
 			if err != nil {
 				return err
 			}
-			idx.inits = append(idx.inits, scannedInit{name: name})
+			idx.inits = append(idx.inits, name)
+			idx.isInit[name] = true
 			if t != nil {
 				out = protowire.AppendTag(out, pbGraphInit, protowire.BytesType)
 				out = protowire.AppendBytes(out, t)
@@ -835,10 +843,7 @@ func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
 		return nil
 	})
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "malformed") {
-			return nil, err
-		}
-		return nil, fmt.Errorf("malformed graph: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -946,7 +951,7 @@ func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
 				for p := f.b; len(p) > 0; {
 					v, n := protowire.ConsumeVarint(p)
 					if n < 0 {
-						return protowire.ParseError(n)
+						return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(n))
 					}
 					dims = append(dims, int64(v))
 					p = p[n:]
@@ -979,7 +984,7 @@ func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
 		return nil
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("initializer %q: malformed tensor: %w", name, err)
+		return "", nil, fmt.Errorf("initializer %q: %w", name, err)
 	}
 	if !external {
 		return name, nil, nil

@@ -425,12 +425,14 @@ func importLayoutOps() {
 	}}
 	importOps["Slice"] = opImporter{3, slots(0), func(c *nodeCtx) []*graphs.Value {
 		starts, axes, steps := c.in[1], c.input(3), c.input(4)
-		if steps != nil && axes == nil {
-			n := starts.Shape()
-			if len(n) != 1 || n[0] < 0 {
-				c.fail("starts must be a 1-D vector of known length")
+		n := starts.Shape()
+		for k, v := range []*graphs.Value{starts, c.in[2], axes, steps} {
+			if v != nil && (len(n) != 1 || n[0] < 0 || !v.Shape().Equal(n)) {
+				c.fail("starts, ends, axes and steps must be 1-D vectors of one known length (input %d is %v, starts %v)", k+1, v.Shape(), n)
 				return nil
 			}
+		}
+		if steps != nil && axes == nil {
 			all := make([]int64, n[0])
 			for k := range all {
 				all[k] = int64(k)

@@ -25,6 +25,9 @@ What it writes, beside this script:
   opset19.onnx        the same graph declared at opset 19 (unsupported opset).
   unsupported_op.onnx an Einsum node named "/head/Einsum" (unsupported op).
   custom_domain.onnx  a node of domain "com.example" (unsupported op).
+  bad_*.onnx          a node "/bad" using a feature the importer rejects: Reshape allowzero=1
+                      with a 0 in the shape, Dropout with its mask output, Conv auto_pad, a
+                      Constant without elements (onnx-go cannot decode it).
   ext.onnx + ext.bin  two initializers stored in one external data file (offsets).
   ext_short.onnx      an external initializer whose length runs past the end of ext.bin.
   ext_escape.onnx     an external initializer whose location leaves the folder.
@@ -88,7 +91,7 @@ def case(name, nodes, x, y, logsnr=None, cls=None, inits=(), opset=17, static=Fa
     save(model(nodes, ins, [out], inits, opset, name), os.path.join(OPS, name + ".onnx"))
     for n, a in feeds:
         np.save(os.path.join(OPS, "%s.%s.npy" % (name, n)), a)
-    np.save(os.path.join(OPS, name + ".y.npy"), np.asarray(y, dtype=np.float32))
+    np.save(os.path.join(OPS, name + ".y.npy"), np.array(y, dtype=np.float32, order="C"))
     if nograd:
         open(os.path.join(OPS, name + ".nograd"), "w").close()
 
@@ -235,6 +238,24 @@ def ops_cases():
     case("constant_attributes", consts, x, (x * 1.5 + np.array([1, 2, 3], np.float32))[[1, 0]] * 2)
 
 
+def bad_models():
+    """Models using features the importer rejects, each with one node named "/bad"."""
+    ins = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 4, 4]),
+           helper.make_tensor_value_info("logsnr", TensorProto.FLOAT, ["N"])]
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+    w = numpy_helper.from_array(f32(3, 2, 3, 3), "w")
+    bad = {
+        "bad_allowzero": [const("s", np.array([0, -1], np.int64)), N("Reshape", ["x", "s"], ["y"], name="/bad", allowzero=1)],
+        "bad_dropout_mask": [N("Dropout", ["x"], ["y", "mask"], name="/bad")],
+        "bad_auto_pad": [N("Conv", ["x", "w"], ["y"], name="/bad", auto_pad="SAME_UPPER")],
+        # onnx-go cannot decode a tensor without elements.
+        "bad_empty_constant": [N("Constant", [], ["e"], name="/bad", value=numpy_helper.from_array(np.zeros(0, np.float32))),
+                               N("Identity", ["x"], ["y"])],
+    }
+    for name, nodes in bad.items():
+        save(model(nodes, ins, outs, [w] if name == "bad_auto_pad" else [], name=name), os.path.join(HERE, name + ".onnx"))
+
+
 def contract_model(opset=17, op="Relu", domain=""):
     """energy = sum(op(x), 1) + logsnr, for the opset and unsupported-op files."""
     attrs = {"equation": "ij->i"} if op == "Einsum" else {}
@@ -321,6 +342,7 @@ def main():
     shutil.rmtree(OPS, ignore_errors=True)
     os.makedirs(OPS)
     ops_cases()
+    bad_models()
     save(io_names_model(), os.path.join(HERE, "io_names.onnx"))
     save(params_model(), os.path.join(HERE, "params.onnx"))
     save(contract_model(opset=11), os.path.join(HERE, "opset11.onnx"))
