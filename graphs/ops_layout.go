@@ -123,6 +123,11 @@ func init() {
 				return nil, err
 			}
 			x := n.Inputs[0]
+			for k, v := range n.Inputs[1:] {
+				if v.dtype != tensor.Int64 || len(v.shape) != 1 || v.shape[0] != n.Inputs[1].shape[0] {
+					return nil, fmt.Errorf("starts, ends, axes and steps must be 1-D int64 of one length; input %d is %v%v", k+1, v.dtype, v.shape)
+				}
+			}
 			out := x.shape.Clone()
 			axes, starts, ends, steps, known := sliceParams(n)
 			for k, ax := range axes {

@@ -1,6 +1,9 @@
 package gradcheck
 
 import (
+	"strings"
+
+	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"testing"
 
 	"github.com/cdrl-go/cdrl/graphs"
@@ -58,5 +61,15 @@ func TestEveryOpHasStateAndCase(t *testing.T) {
 		if diff && !covered[op.Type] {
 			t.Errorf("op %s has a differentiable input but no gradient-check case", op.Type)
 		}
+	}
+}
+
+// TestSliceParamLengths checks that mismatched Slice parameters are a build error, not a panic.
+func TestSliceParamLengths(t *testing.T) {
+	g := graphs.New("slice")
+	x := graphs.Input(g, "x", tensor.Float32, 3, 4)
+	graphs.Slice(x, graphs.ConstInts(g, 0, 1), graphs.ConstInts(g, 2), graphs.ConstInts(g, 0), nil)
+	if err := g.Err(); err == nil || !strings.Contains(err.Error(), "one length") {
+		t.Errorf("error %v, want one about parameter lengths", err)
 	}
 }

@@ -1,7 +1,19 @@
 // Package onnx writes graphs built with package graphs as ONNX models, with its own protobuf
-// encoder (onnx-go has none).
+// encoder (onnx-go has none), and imports third-party ONNX models (e.g. an EBM exported with
+// torch.onnx.export) into the graph IR so they can be differentiated, trained and sampled.
 //
-// # Overview
+// # Import
+//
+// Import and ImportFile decode a model with onnx-go's public decoder (onnx.NewModel with a
+// backend of ours that receives nodes, attributes and initializers) and read what that decoder
+// drops (opset, node names, symbolic input dimensions, external data) straight from the
+// protobuf. Opsets 13 to 18 are supported. Inputs and outputs are mapped to the EBM/initializer
+// contract names (x, logsnr, class; energy, y) through ImportOptions.IO. Float initializers on
+// a gradient-carrying path to an output become params (trainable) unless ImportOptions.Freeze
+// matches them; everything else becomes a constant. An unsupported op is an error naming the
+// op type and node; a corrupt file is an error, never a panic.
+//
+// # Export
 //
 // Marshal turns a graph into the bytes of an ONNX ModelProto; Write stores them in a file
 // atomically. Only the graph's declared outputs and the nodes they need are written. Every IR
