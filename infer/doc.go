@@ -1,0 +1,38 @@
+// Package infer holds the pure-Go heart of CDRL sampling: the noise schedule, the constants of
+// every transition, and the Langevin arithmetic that refines samples between network calls.
+//
+// # Overview
+//
+// A Schedule (DefaultSchedule: 6 transitions, logSNR 9.8 down to -5.1) is the truncated-cosine
+// logSNR schedule of the method doc; its level methods give lambda_k, abar_k, alpha_k and sbar_k
+// for the marginal levels k = 0..Levels, computed in float64 from the angle theta_k so that
+// 1 - abar_k keeps full precision. Transition t connects the noisier level t to level t-1;
+// Schedule.Transition returns all its constants (r_t, sigma_t^2, btilde_t, m_t, the Langevin
+// step sizes s_t and q_t, the loss weight w_t, the initializer noise std) under a Langevin
+// setting: ImageSteps (b = 2e-4, c_t = sbar_{t-1}/sbar_0) or ToySteps (b = 1e-3,
+// c_t = 1/sbar_0). Schedule.Tweedie gives the constants of the final denoising step. This
+// package is the one place those numbers are computed; trainers, samplers and bundle
+// manifests take them from here.
+//
+// The batch functions work on flat []float32 batches of n samples of dim elements each, with
+// per-sample constants as length-n slices (PerSample.Fill makes them from each sample's
+// transition). LangevinStep is one step y + 0.5*grad - q*(y - x) + s*noise, ScaleBy and
+// Unscale move between a level and its scaled space y = sqrt(m_t) x_{t-1}, Guide mixes
+// conditional and unconditional outputs for classifier-free guidance, Tweedie.Denoise is the
+// final step, and Normal draws the noise from a caller-supplied *rand.Rand (math/rand/v2).
+//
+// # Invariants
+//
+// Batch functions write only dst, never modify their inputs, allocate nothing, and accept dst
+// aliasing the input it replaces elementwise. They compute in float32, as the ONNX programs
+// they are the reference for. Transition constants are float64 and converted to float32 once,
+// in PerSample.Fill.
+//
+// # Error handling
+//
+// Errors start with "infer: " and name the value that was wrong: a schedule outside its
+// limits, an unknown step mode, a transition outside 1..Levels, a slice whose length does not
+// fit the batch. Nothing panics on bad input, with one exception stated where it applies: Normal
+// needs a non-nil *rand.Rand. The level methods of Schedule return NaN rather than an error
+// for an invalid schedule or level.
+package infer
