@@ -4,7 +4,7 @@
 ##   setup  fetch the pinned ONNX Runtime CPU library and the MNIST files into the user cache
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
 ##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
-##   bench  setup, then the benchmarks of BENCH_PKGS (default ./runtime/... ./tools/...) and the
+##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
@@ -27,7 +27,7 @@ TESTFLAGS ?= -count=1 -timeout=15m
 # Packages whose types promise to be safe for concurrent use; they also run under the race detector.
 RACE_PKGS ?= ./runtime/ort/...
 # Benchmarks run by `make bench`; other packages add themselves here.
-BENCH_PKGS ?= ./runtime/... ./tools/...
+BENCH_PKGS ?= ./runtime/... ./tools/... ./infer/... ./train/...
 BENCHFLAGS ?=
 # ONNX Runtime threads for the engine table that `make bench` prints (tools/cdrl-bench).
 BENCH_THREADS ?= 2
