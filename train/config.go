@@ -1,0 +1,109 @@
+package train
+
+import (
+	"fmt"
+	"math"
+)
+
+// Config is a training run's configuration (cdrl-train's flags). The fields above Runtime
+// define the model and are fixed for a run: a resumed run keeps the stored values. The rest may
+// change on resume.
+type Config struct {
+	Data          string  // dataset spec (train/data.Open)
+	Arch          string  // network preset (models/cdrl.Arch)
+	Levels        int     // T, the number of transitions
+	LogSNRMin     float64 // schedule range
+	LogSNRMax     float64
+	StepMode      string  // Langevin step sizes: "image" or "toy"
+	Conditional   bool    // class-conditional (needs labelled data)
+	LabelDropout  float64 // probability of replacing a label by the null class
+	Seed          uint64  // the run's random source and the initial weights
+	LangevinSteps int     // K during training
+
+	Iters            int     // total iterations of the run
+	Batch            int     // samples per iteration
+	EBMLR            float64 // Adam learning rate of the EBM
+	InitLR           float64 // AdamW learning rate of the initializer
+	EBMWarmup        int     // EBM warmup iterations (factor min(1, n/EBMWarmup))
+	InitWarmup       int     // initializer warmup iterations
+	InitWarmupOffset int     // initializer warmup offset (factor min(1, (n+offset)/InitWarmup))
+	EMA              float64 // EMA decay of both networks
+	Clip             float64 // global gradient-norm clip of both networks
+	Fused            bool    // run the K Langevin steps as one ONNX Runtime program
+	LogEvery         int     // iterations between metrics lines
+	SampleEvery      int     // iterations between sample pictures (0 = only at the end)
+	CheckpointEvery  int     // iterations between checkpoints (0 = only at the end)
+	KeepCheckpoints  int     // checkpoints kept in OUT/checkpoint
+	SampleCount      int     // samples drawn for each picture
+}
+
+// Validate checks the values a run needs.
+func (c Config) Validate() error {
+	bad := func(flag string, v any, want string) error {
+		return fmt.Errorf("train: --%s %v: %s", flag, v, want)
+	}
+	switch {
+	case c.Data == "":
+		return bad("data", `""`, "a dataset is needed")
+	case c.Levels < 1:
+		return bad("levels", c.Levels, "must be at least 1")
+	case !(c.LogSNRMin < c.LogSNRMax):
+		return fmt.Errorf("train: logSNR range [%g, %g] is empty", c.LogSNRMin, c.LogSNRMax)
+	case c.LangevinSteps < 1:
+		return bad("langevin-steps", c.LangevinSteps, "must be at least 1")
+	case c.Iters < 1:
+		return bad("iters", c.Iters, "must be at least 1")
+	case c.Batch < 1:
+		return bad("batch", c.Batch, "must be at least 1")
+	case c.LabelDropout < 0 || c.LabelDropout >= 1:
+		return bad("label-dropout", c.LabelDropout, "must be in [0, 1)")
+	case !(c.EBMLR >= 0) || !(c.InitLR >= 0) || math.IsInf(c.EBMLR, 0) || math.IsInf(c.InitLR, 0):
+		return fmt.Errorf("train: learning rates %g, %g must be finite and >= 0", c.EBMLR, c.InitLR)
+	case c.EMA < 0 || c.EMA >= 1:
+		return bad("ema", c.EMA, "must be in [0, 1)")
+	case c.Clip < 0:
+		return bad("clip", c.Clip, "must be >= 0 (0 = no clipping)")
+	case c.LogEvery < 1:
+		return bad("log-every", c.LogEvery, "must be at least 1")
+	case c.SampleEvery < 0 || c.CheckpointEvery < 0:
+		return fmt.Errorf("train: intervals must be >= 0")
+	case c.KeepCheckpoints < 1:
+		return bad("keep-checkpoints", c.KeepCheckpoints, "must be at least 1")
+	case c.SampleCount < 1:
+		return bad("sample-count", c.SampleCount, "must be at least 1")
+	}
+	return nil
+}
+
+// mergeResume returns the stored config with the fields that may change on resume taken from
+// flags, and a description of each change.
+func mergeResume(stored, flags Config) (Config, []string) {
+	out := stored
+	var changes []string
+	set := func(name string, dst *int, v int) {
+		if *dst != v {
+			changes = append(changes, fmt.Sprintf("%s %d -> %d", name, *dst, v))
+			*dst = v
+		}
+	}
+	setF := func(name string, dst *float64, v float64) {
+		if *dst != v {
+			changes = append(changes, fmt.Sprintf("%s %g -> %g", name, *dst, v))
+			*dst = v
+		}
+	}
+	set("iters", &out.Iters, flags.Iters)
+	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
+	setF("init-lr", &out.InitLR, flags.InitLR)
+	setF("clip", &out.Clip, flags.Clip)
+	set("log-every", &out.LogEvery, flags.LogEvery)
+	set("sample-every", &out.SampleEvery, flags.SampleEvery)
+	set("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)
+	set("keep-checkpoints", &out.KeepCheckpoints, flags.KeepCheckpoints)
+	set("sample-count", &out.SampleCount, flags.SampleCount)
+	if out.Fused != flags.Fused {
+		changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
+		out.Fused = flags.Fused
+	}
+	return out, changes
+}

@@ -1,0 +1,237 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/models/cdrl"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+	"github.com/cdrl-go/cdrl/train/optim"
+)
+
+// batch holds one iteration's tensors.
+type batch struct {
+	n                  int
+	x, eps             []float32 // data and the shared noise
+	labels, level      []int64
+	ts                 []int
+	xt, xprev, pos     []float32 // x_t, x_{t-1}, y+ = sqrt(m) x_{t-1}
+	yMean, initNoise   []float32 // initializer mean and sqrt(btilde m) xi
+	y, y0, grad, noise []float32 // Langevin state, its start, df/dy, step noise
+	neg                []float32 // y- = sqrt(m) x_neg
+	dropout            map[string][]float32
+	dropoutShape       map[string][]int
+	fusedNoise         []float32 // (K, N, ...) for the fused program
+}
+
+func (t *trainer) newBatch(n int) *batch {
+	d := n * t.dim
+	b := &batch{n: n, x: make([]float32, d), eps: make([]float32, d), labels: make([]int64, n), level: make([]int64, n),
+		ts: make([]int, n), xt: make([]float32, d), xprev: make([]float32, d), pos: make([]float32, d),
+		yMean: make([]float32, d), initNoise: make([]float32, d), y: make([]float32, d), y0: make([]float32, d),
+		grad: make([]float32, d), noise: make([]float32, d), neg: make([]float32, d),
+		dropout: map[string][]float32{}, dropoutShape: map[string][]int{}}
+	for _, name := range t.dropout {
+		s := t.initFwd.inputs[name].Shape()
+		s[0] = n
+		b.dropoutShape[name] = s
+		b.dropout[name] = make([]float32, tensor.Shape(s).Size())
+	}
+	if t.cfg.Fused {
+		b.fusedNoise = make([]float32, t.cfg.LangevinSteps*d)
+	}
+	return b
+}
+
+func (t *trainer) shapeN(n int) []int { return append([]int{n}, t.shape...) }
+
+// step runs one CDRL iteration (cdrl-method.md 4.2) and returns its metrics.
+func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
+	step := t.st.Step
+	rng := t.rng
+	// 1. Data, per-sample transitions and the shared-noise pair (x_t, x_{t-1}).
+	if err := t.data.Batch(b.x, b.labels, rng); err != nil {
+		return Metrics{}, fmt.Errorf("train: data: %w", err)
+	}
+	if t.classes == 0 {
+		clear(b.labels)
+	} else {
+		for i := range b.labels {
+			if rng.Float64() < t.cfg.LabelDropout {
+				b.labels[i] = 0
+			}
+		}
+	}
+	for i := range b.ts {
+		b.ts[i] = 1 + rng.IntN(t.cfg.Levels)
+		b.level[i] = int64(b.ts[i] - 1)
+	}
+	infer.Normal(b.eps, rng)
+	if err := t.per.Fill(t.trs, b.ts); err != nil {
+		return Metrics{}, err
+	}
+	for i, tt := range b.ts {
+		at, st := float32(t.sched.Alpha(tt)), float32(t.sched.SigmaBar(tt))
+		ap, sp := float32(t.sched.Alpha(tt-1)), float32(t.sched.SigmaBar(tt-1))
+		for j := i * t.dim; j < (i+1)*t.dim; j++ {
+			b.xt[j] = at*b.x[j] + st*b.eps[j]
+			b.xprev[j] = ap*b.x[j] + sp*b.eps[j]
+		}
+	}
+	if err := infer.ScaleBy(b.pos, b.xprev, t.dim, t.per.SqrtM); err != nil {
+		return Metrics{}, err
+	}
+	// 2. Spectral norm: one power iteration (train-mode positive pass); every pass of this
+	// iteration uses the resulting normalised weights.
+	if err := t.powerIterate(); err != nil {
+		return Metrics{}, fmt.Errorf("train: diverged at step %d: %w", step, err)
+	}
+	shape := t.shapeN(b.n)
+	levelT := tensor.FromInt64(b.level, b.n)
+	classT := tensor.FromInt64(b.labels, b.n)
+	// 3. Initializer proposal (train mode: dropout noise drawn now, reused by its step).
+	initFeeds := map[string]*tensor.Tensor{cdrl.InputX: tensor.FromFloat32(b.xt, shape...), cdrl.InputLevel: levelT, cdrl.InputClass: classT}
+	for name, u := range b.dropout {
+		for i := range u {
+			u[i] = rng.Float32()
+		}
+		initFeeds[name] = tensor.FromFloat32(u, b.dropoutShape[name]...)
+	}
+	initVals := tensors(t.st.Init)
+	out, err := t.initFwd.run(ctx, initFeeds, initVals)
+	if err != nil {
+		return Metrics{}, err
+	}
+	copy(b.yMean, out[cdrl.OutY].Float32)
+	infer.Normal(b.initNoise, rng)
+	for i := 0; i < b.n; i++ {
+		s := t.per.InitStd[i]
+		for j := i * t.dim; j < (i+1)*t.dim; j++ {
+			b.initNoise[j] *= s
+			b.y0[j] = b.yMean[j] + b.initNoise[j]
+		}
+	}
+	if err := divergence(step, map[string][]float32{"the initializer proposal": b.y0}); err != nil {
+		return Metrics{}, err
+	}
+	// 4. K Langevin steps with the current EBM (eval mode: normalised weights, no iteration).
+	folded := t.foldSpectral(t.st.EBM)
+	if err := t.refine(ctx, b, folded, levelT, classT); err != nil {
+		return Metrics{}, err
+	}
+	var disp float64
+	for i := 0; i < b.n; i++ {
+		var s float64
+		for j := i * t.dim; j < (i+1)*t.dim; j++ {
+			d := float64(b.y[j] - b.y0[j])
+			s += d * d
+		}
+		disp += math.Sqrt(s)
+	}
+	disp /= float64(b.n)
+	// x_neg = y^K / (sqrt(m) + 1e-8); y- = sqrt(m) x_neg.
+	if err := infer.Unscale(b.neg, b.y, t.dim, t.per.M); err != nil {
+		return Metrics{}, err
+	}
+	if err := infer.ScaleBy(b.neg, b.neg, t.dim, t.per.SqrtM); err != nil {
+		return Metrics{}, err
+	}
+	if err := divergence(step, map[string][]float32{"the Langevin samples": b.neg}); err != nil {
+		return Metrics{}, err
+	}
+	// 5-6. EBM step: loss, gradients, clip, Adam with warmup, EMA.
+	ebmFeeds := map[string]*tensor.Tensor{cdrl.InputPos: tensor.FromFloat32(b.pos, shape...), cdrl.InputNeg: tensor.FromFloat32(b.neg, shape...),
+		cdrl.InputLevel: levelT, cdrl.InputClass: classT, cdrl.InputWeight: tensor.FromFloat32(t.per.W, b.n)}
+	t.spectralFeeds(ebmFeeds)
+	out, err = t.ebmStep.run(ctx, ebmFeeds, tensors(t.st.EBM))
+	if err != nil {
+		return Metrics{}, err
+	}
+	m := Metrics{Step: step + 1, EBMLoss: scalarOut(out, cdrl.OutLoss), FPos: scalarOut(out, cdrl.OutFPos), FNeg: scalarOut(out, cdrl.OutFNeg), Displacement: disp}
+	if math.IsNaN(m.EBMLoss) || math.IsInf(m.EBMLoss, 0) {
+		return m, fmt.Errorf("train: diverged at step %d: the EBM loss is %g", step+1, m.EBMLoss)
+	}
+	grads, err := gradsOf(out, t.st.EBM, step+1, "EBM")
+	if err != nil {
+		return m, err
+	}
+	m.EBMNorm = t.clip(grads)
+	m.EBMLR = t.cfg.EBMLR * t.ebmWarm.Factor(step)
+	if err := t.ebmAdam.Step(t.st.EBM.Data, grads, m.EBMLR); err != nil {
+		return m, err
+	}
+	if err := t.ebmEMA.Update(t.st.EBM.Data); err != nil {
+		return m, err
+	}
+	// 7. Initializer step towards the refined samples (same dropout noise, same injected noise).
+	initFeeds[cdrl.InputNoise] = tensor.FromFloat32(b.initNoise, shape...)
+	initFeeds[cdrl.InputTarget] = tensor.FromFloat32(b.neg, shape...)
+	out, err = t.initStep.run(ctx, initFeeds, initVals)
+	if err != nil {
+		return m, err
+	}
+	m.InitLoss = scalarOut(out, cdrl.OutLoss)
+	if math.IsNaN(m.InitLoss) || math.IsInf(m.InitLoss, 0) {
+		return m, fmt.Errorf("train: diverged at step %d: the initializer loss is %g", step+1, m.InitLoss)
+	}
+	if grads, err = gradsOf(out, t.st.Init, step+1, "initializer"); err != nil {
+		return m, err
+	}
+	m.InitNorm = t.clip(grads)
+	m.InitLR = t.cfg.InitLR * t.initWarm.Factor(step)
+	if err := t.initAdam.Step(t.st.Init.Data, grads, m.InitLR); err != nil {
+		return m, err
+	}
+	if err := t.initEMA.Update(t.st.Init.Data); err != nil {
+		return m, err
+	}
+	t.st.Step++
+	return m, nil
+}
+
+func (t *trainer) clip(grads [][]float32) float64 {
+	if t.cfg.Clip <= 0 {
+		return optim.GlobalNorm(grads)
+	}
+	return optim.ClipGlobalNorm(grads, t.cfg.Clip)
+}
+
+// refine runs the K Langevin steps from b.y0 into b.y, fused in one program or one score
+// program run per step.
+func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tensor.Tensor, levelT, classT *tensor.Tensor) error {
+	shape := t.shapeN(b.n)
+	k := t.cfg.LangevinSteps
+	xt := tensor.FromFloat32(b.xt, shape...)
+	if t.langevin != nil {
+		infer.Normal(b.fusedNoise, t.rng)
+		out, err := t.langevin.run(ctx, map[string]*tensor.Tensor{
+			cdrl.InputY0: tensor.FromFloat32(b.y0, shape...), cdrl.InputXT: xt, cdrl.InputLevel: levelT, cdrl.InputClass: classT,
+			cdrl.InputNoise: tensor.FromFloat32(b.fusedNoise, append([]int{k}, shape...)...),
+			cdrl.InputQ:     tensor.FromFloat32(t.per.Q, b.n), cdrl.InputS: tensor.FromFloat32(t.per.S, b.n),
+		}, params)
+		if err != nil {
+			return err
+		}
+		copy(b.y, out[cdrl.OutY].Float32)
+		return nil
+	}
+	copy(b.y, b.y0)
+	yT := tensor.FromFloat32(b.y, shape...)
+	feeds := map[string]*tensor.Tensor{cdrl.InputX: yT, cdrl.InputLevel: levelT, cdrl.InputClass: classT}
+	for j := 0; j < k; j++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		out, err := t.score.run(ctx, feeds, params)
+		if err != nil {
+			return err
+		}
+		infer.Normal(b.noise, t.rng)
+		if err := infer.LangevinStep(b.y, b.y, out[cdrl.OutGrad].Float32, b.xt, b.noise, t.dim, t.per.Q, t.per.S); err != nil {
+			return err
+		}
+	}
+	return nil
+}

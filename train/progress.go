@@ -1,0 +1,70 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+)
+
+// Metrics is one logged step; it is written as one JSON line of OUT/metrics.jsonl.
+type Metrics struct {
+	Step     int     `json:"step"`
+	EBMLoss  float64 `json:"ebm_loss"`
+	InitLoss float64 `json:"init_loss"`
+	FPos     float64 `json:"f_pos"`
+	FNeg     float64 `json:"f_neg"`
+	EBMNorm  float64 `json:"ebm_grad_norm"`
+	InitNorm float64 `json:"init_grad_norm"`
+	// Displacement is the mean per-sample ||y^K - y^0|| of the Langevin chains (it shrinks
+	// as the initializer learns).
+	Displacement float64 `json:"langevin_displacement"`
+	EBMLR        float64 `json:"ebm_lr"`
+	InitLR       float64 `json:"init_lr"`
+	Seconds      float64 `json:"seconds"` // wall time since the run (or resume) started
+}
+
+// metricsLog appends Metrics as JSON lines.
+type metricsLog struct {
+	f   *os.File
+	enc *json.Encoder
+}
+
+func openMetrics(path string) (*metricsLog, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("train: metrics: %w", err)
+	}
+	return &metricsLog{f: f, enc: json.NewEncoder(f)}, nil
+}
+
+func (m *metricsLog) write(x Metrics) error {
+	if err := m.enc.Encode(x); err != nil {
+		return fmt.Errorf("train: metrics: %w", err)
+	}
+	return nil
+}
+
+func (m *metricsLog) Close() error { return m.f.Close() }
+
+// progress prints a one-line status with rate and ETA.
+type progress struct {
+	w     io.Writer
+	start time.Time
+	from  int // step at start (resume)
+	total int
+}
+
+func (p *progress) line(m Metrics) {
+	done := m.Step - p.from
+	el := time.Since(p.start).Seconds()
+	rate := float64(done) / math.Max(el, 1e-9)
+	eta := "?"
+	if rate > 0 {
+		eta = (time.Duration(float64(p.total-m.Step)/rate) * time.Second).Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g\n",
+		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement)
+}

@@ -1,0 +1,213 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/infer/plot"
+	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/train/data"
+)
+
+// Options say where a run writes and how it treats an existing output folder.
+type Options struct {
+	// Out is the run folder: checkpoint/, model/, samples/ and metrics.jsonl.
+	Out string
+	// Resume continues from the newest checkpoint in Out; the stored model configuration wins
+	// over Config, which may change iterations, learning rates and intervals.
+	Resume bool
+	// Force starts afresh in an existing, non-empty Out (its old checkpoints are removed).
+	Force bool
+	// Session configures ONNX Runtime (provider and threads).
+	Session ort.SessionConfig
+	// Stdout receives the progress lines (nil: discard).
+	Stdout io.Writer
+}
+
+// Run trains a CDRL model until cfg.Iters iterations are done or ctx is cancelled. A
+// checkpoint, a metrics line and the inference bundle are always written at the last step
+// and when ctx is cancelled (SIGINT/SIGTERM in the command) before Run returns.
+func Run(ctx context.Context, cfg Config, o Options) (err error) {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Out == "" {
+		return fmt.Errorf("train: --out: no folder given")
+	}
+	ckptDir := filepath.Join(o.Out, "checkpoint")
+	var st *State
+	switch {
+	case o.Resume:
+		path, err := LatestCheckpoint(ckptDir)
+		if err != nil {
+			return fmt.Errorf("train: --resume: %w", err)
+		}
+		if st, err = loadCheckpoint(path); err != nil {
+			return err
+		}
+		var changes []string
+		cfg, changes = mergeResume(st.Config, cfg)
+		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)
+		for _, c := range changes {
+			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)
+		}
+	default:
+		if entries, err := os.ReadDir(o.Out); err == nil && len(entries) > 0 {
+			if !o.Force {
+				return fmt.Errorf("train: --out %s exists and is not empty; pass --resume to continue it or --force to start afresh", o.Out)
+			}
+			for _, sub := range []string{"checkpoint", "samples", "model", "metrics.jsonl"} {
+				if err := os.RemoveAll(filepath.Join(o.Out, sub)); err != nil {
+					return fmt.Errorf("train: --force: %w", err)
+				}
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if st != nil && st.Step >= cfg.Iters {
+		return fmt.Errorf("train: the checkpoint is at step %d; raise --iters above it to train further", st.Step)
+	}
+	ds, err := data.Open(cfg.Data)
+	if err != nil {
+		return fmt.Errorf("train: --data: %w", err)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("train: --out: %w", err)
+	}
+	t, err := newTrainer(cfg, ds, st, o.Session)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	x, err := newExporter(t.nets)
+	if err != nil {
+		return err
+	}
+	metrics, err := openMetrics(filepath.Join(o.Out, "metrics.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer metrics.Close()
+	start := time.Now()
+	prog := &progress{w: o.Stdout, start: start, from: t.st.Step, total: cfg.Iters}
+	b := t.newBatch(cfg.Batch)
+	var last Metrics
+	// finish writes the checkpoint, metrics and bundle of the current state.
+	finish := func(reason string) error {
+		last.Seconds = time.Since(start).Seconds()
+		if last.Step > 0 {
+			if err := metrics.write(last); err != nil {
+				return err
+			}
+		}
+		if err := t.checkpoint(ckptDir, x, o.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Stdout, "%s at step %d: wrote %s and %s\n", reason, t.st.Step, ckptDir, filepath.Join(o.Out, "model"))
+		return nil
+	}
+	for t.st.Step < cfg.Iters {
+		if ctx.Err() != nil {
+			if err := finish("interrupted"); err != nil {
+				return err
+			}
+			return fmt.Errorf("train: %w", ctx.Err())
+		}
+		m, err := t.step(context.WithoutCancel(ctx), b)
+		if err != nil {
+			// The state of this iteration is not saved: the last checkpoint stays the last good one.
+			return err
+		}
+		last = m
+		step := t.st.Step
+		if step%cfg.LogEvery == 0 || step == cfg.Iters {
+			m.Seconds = time.Since(start).Seconds()
+			if err := metrics.write(m); err != nil {
+				return err
+			}
+			prog.line(m)
+			last.Step = 0 // already written
+		}
+		if cfg.CheckpointEvery > 0 && step%cfg.CheckpointEvery == 0 && step < cfg.Iters {
+			if err := t.checkpoint(ckptDir, x, o.Out); err != nil {
+				return err
+			}
+		}
+		if cfg.SampleEvery > 0 && step%cfg.SampleEvery == 0 && step < cfg.Iters {
+			if err := t.pictures(ctx, o.Out, o.Session); err != nil {
+				return err
+			}
+		}
+	}
+	if err := finish("finished"); err != nil {
+		return err
+	}
+	return t.pictures(ctx, o.Out, o.Session)
+}
+
+// checkpoint saves the state and the EMA bundle.
+func (t *trainer) checkpoint(dir string, x *exporter, out string) error {
+	if err := t.snapshot(); err != nil {
+		return err
+	}
+	if _, err := saveCheckpoint(dir, t.st, t.cfg.KeepCheckpoints); err != nil {
+		return err
+	}
+	graphs, err := t.bundleGraphs(x)
+	if err != nil {
+		return err
+	}
+	if err := bundle.Write(filepath.Join(out, "model"), t.manifest(), graphs); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// pictures samples from the bundle just written and saves OUT/samples/step-NNNNNN.png: an
+// image grid, or for 2-D data the samples of every level beside the level-0 density.
+func (t *trainer) pictures(ctx context.Context, out string, sess ort.SessionConfig) error {
+	b, err := bundle.ReadDir(filepath.Join(out, "model"))
+	if err != nil {
+		return fmt.Errorf("train: samples: %w", err)
+	}
+	s, err := infer.NewSampler(b, sess)
+	if err != nil {
+		return fmt.Errorf("train: samples: %w", err)
+	}
+	defer s.Close()
+	opts := infer.SampleOptions{Seed: 1}
+	var levels [][]float32
+	opts.Levels = &levels
+	n := t.cfg.SampleCount
+	if t.classes > 0 {
+		// One row per class, guided.
+		n = t.classes * max(1, t.cfg.SampleCount/t.classes)
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = int64(1 + i*t.classes/n)
+		}
+		opts.Classes, opts.Guidance = ids, b.Manifest.GuidanceDefault
+	}
+	xs, err := s.Sample(ctx, n, opts)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return fmt.Errorf("train: samples: %w", err)
+	}
+	path := filepath.Join(out, "samples", fmt.Sprintf("step-%06d.png", t.st.Step))
+	img, err := t.picture(ctx, s, xs, levels, n)
+	if err != nil {
+		return fmt.Errorf("train: samples: %w", err)
+	}
+	return plot.WritePNG(path, img)
+}
