@@ -2,14 +2,12 @@ package cdrl
 
 import (
 	"fmt"
-	"math/rand"
 	"strings"
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/models/ebm"
 	"github.com/cdrl-go/cdrl/models/unet"
-	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
 // Arch returns the networks of the named preset (the EBM and initializer presets of packages
@@ -31,9 +29,6 @@ func Arch(name string, shape []int, classes int, seed int64) (Nets, error) {
 	}
 	if (len(shape) == 1) != strings.HasPrefix(name, "toy") {
 		return Nets{}, fmt.Errorf("cdrl: preset %s is for %s, the data has shape %v", name, want, shape)
-	}
-	if err := checkShape(e, i, shape); err != nil {
-		return Nets{}, fmt.Errorf("cdrl: preset %s: %w", name, err)
 	}
 	return Nets{
 		Shape:   append([]int(nil), shape...),
@@ -101,22 +96,4 @@ func withInit(n unet.Network, classes int, train bool) (unet.Network, error) {
 		return c, nil
 	}
 	return nil, fmt.Errorf("cdrl: unknown initializer config %T", n)
-}
-
-// checkShape builds both networks once on the data shape to report a mismatch (e.g. RGB data
-// on an MNIST preset) before any program is built.
-func checkShape(e ebm.Network, i unet.Network, shape []int) error {
-	g := graphs.New("check")
-	x := graphs.Input(g, "x", tensor.Float32, append([]int{-1}, shape...)...)
-	t := nn.SampleTime{LogSNR: graphs.Input(g, "logsnr", tensor.Float32, -1)}
-	s := nn.Scope{G: g, Prefix: "check", Rng: rand.New(rand.NewSource(0))}
-	e.Build(s.Sub("ebm"), x, t, ebm.Cond{})
-	if err := g.Err(); err != nil {
-		return fmt.Errorf("the EBM does not fit data of shape %v: %w", shape, err)
-	}
-	i.Build(s.Sub("init"), x, t, unet.Cond{})
-	if err := g.Err(); err != nil {
-		return fmt.Errorf("the initializer does not fit data of shape %v: %w", shape, err)
-	}
-	return nil
 }
