@@ -102,8 +102,8 @@ func LatestCheckpoint(dir string) (string, error) {
 	return all[len(all)-1], nil
 }
 
-// loadCheckpoint reads a checkpoint written by saveCheckpoint.
-func loadCheckpoint(path string) (*State, error) {
+// LoadCheckpoint reads a checkpoint file (OUT/checkpoint/step-*.ckpt).
+func LoadCheckpoint(path string) (*State, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: checkpoint: %w", err)

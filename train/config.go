@@ -75,33 +75,36 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// mergeResume returns the stored config with the fields that may change on resume taken from
+// Resumable lists the Config fields (by flag name) that a resumed run may change.
+var Resumable = []string{"iters", "ebm-lr", "init-lr", "clip", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count", "fused"}
+
+// mergeResume returns the stored config with the resumable fields named in set taken from
 // flags, and a description of each change.
-func mergeResume(stored, flags Config) (Config, []string) {
+func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
 	out := stored
 	var changes []string
-	set := func(name string, dst *int, v int) {
-		if *dst != v {
+	setI := func(name string, dst *int, v int) {
+		if set[name] && *dst != v {
 			changes = append(changes, fmt.Sprintf("%s %d -> %d", name, *dst, v))
 			*dst = v
 		}
 	}
 	setF := func(name string, dst *float64, v float64) {
-		if *dst != v {
+		if set[name] && *dst != v {
 			changes = append(changes, fmt.Sprintf("%s %g -> %g", name, *dst, v))
 			*dst = v
 		}
 	}
-	set("iters", &out.Iters, flags.Iters)
+	setI("iters", &out.Iters, flags.Iters)
 	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
 	setF("init-lr", &out.InitLR, flags.InitLR)
 	setF("clip", &out.Clip, flags.Clip)
-	set("log-every", &out.LogEvery, flags.LogEvery)
-	set("sample-every", &out.SampleEvery, flags.SampleEvery)
-	set("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)
-	set("keep-checkpoints", &out.KeepCheckpoints, flags.KeepCheckpoints)
-	set("sample-count", &out.SampleCount, flags.SampleCount)
-	if out.Fused != flags.Fused {
+	setI("log-every", &out.LogEvery, flags.LogEvery)
+	setI("sample-every", &out.SampleEvery, flags.SampleEvery)
+	setI("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)
+	setI("keep-checkpoints", &out.KeepCheckpoints, flags.KeepCheckpoints)
+	setI("sample-count", &out.SampleCount, flags.SampleCount)
+	if set["fused"] && out.Fused != flags.Fused {
 		changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
 		out.Fused = flags.Fused
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Resume bool
 	// Force starts afresh in an existing, non-empty Out (its old checkpoints are removed).
 	Force bool
+	// Set names the Resumable fields the user set explicitly; on resume only those replace
+	// the stored values.
+	Set map[string]bool
 	// Session configures ONNX Runtime (provider and threads).
 	Session ort.SessionConfig
 	// Stdout receives the progress lines (nil: discard).
@@ -49,11 +52,11 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		if err != nil {
 			return fmt.Errorf("train: --resume: %w", err)
 		}
-		if st, err = loadCheckpoint(path); err != nil {
+		if st, err = LoadCheckpoint(path); err != nil {
 			return err
 		}
 		var changes []string
-		cfg, changes = mergeResume(st.Config, cfg)
+		cfg, changes = mergeResume(st.Config, cfg, o.Set)
 		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)
 		for _, c := range changes {
 			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)

@@ -2,7 +2,7 @@ package train
 
 import "github.com/cdrl-go/cdrl/train/optim"
 
-// stateVersion is the checkpoint format version; loadCheckpoint refuses others.
+// stateVersion is the checkpoint format version; LoadCheckpoint refuses others.
 const stateVersion = 1
 
 // State is everything a run needs to resume exactly: the configuration, the step, the live

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+	"github.com/cdrl-go/cdrl/train"
+)
+
+// buildBinary compiles cdrl-train once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cdrl-train")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// tinyArgs is a fast toy run: small batch, few Langevin steps, one thread (deterministic).
+func tinyArgs(out string, iters int) []string {
+	return []string{"--data", "toy2d", "--out", out, "--iters", strconv.Itoa(iters), "--batch", "32", "--langevin-steps", "2",
+		"--threads", "1", "--log-every", "10", "--checkpoint-every", "50", "--sample-every", "0", "--sample-count", "100"}
+}
+
+func latest(t *testing.T, out string) *train.State {
+	t.Helper()
+	path, err := train.LatestCheckpoint(filepath.Join(out, "checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := train.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func sameParams(t *testing.T, a, b *train.State) {
+	t.Helper()
+	if a.Step != b.Step {
+		t.Fatalf("steps %d and %d", a.Step, b.Step)
+	}
+	for i := range a.EBM.Data {
+		for j := range a.EBM.Data[i] {
+			if a.EBM.Data[i][j] != b.EBM.Data[i][j] {
+				t.Fatalf("EBM param %s[%d]: %g vs %g", a.EBM.Names[i], j, a.EBM.Data[i][j], b.EBM.Data[i][j])
+			}
+		}
+	}
+	for i := range a.Init.Data {
+		for j := range a.Init.Data[i] {
+			if a.Init.Data[i][j] != b.Init.Data[i][j] {
+				t.Fatalf("initializer param %s[%d]: %g vs %g", a.Init.Names[i], j, a.Init.Data[i][j], b.Init.Data[i][j])
+			}
+		}
+	}
+}
+
+// TestKilledRunResumesExactly kills a run (SIGKILL) after its first checkpoint, resumes it and
+// checks that it reaches bit-identical parameters to an uninterrupted run.
+func TestKilledRunResumesExactly(t *testing.T) {
+	bin := buildBinary(t)
+	const iters = 200
+	full := filepath.Join(t.TempDir(), "full")
+	if out, err := exec.Command(bin, tinyArgs(full, iters)...).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	killed := filepath.Join(t.TempDir(), "killed")
+	cmd := exec.Command(bin, tinyArgs(killed, iters)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := train.LatestCheckpoint(filepath.Join(killed, "checkpoint")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint appeared")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	before := latest(t, killed)
+	if before.Step >= iters {
+		t.Skipf("the run finished (step %d) before it could be killed", before.Step)
+	}
+	out, err := exec.Command(bin, append(tinyArgs(killed, iters), "--resume")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "resuming") {
+		t.Errorf("resume output does not say it resumed:\n%s", out)
+	}
+	t.Logf("killed after step %d, resumed", before.Step)
+	sameParams(t, latest(t, full), latest(t, killed))
+}
+
+// TestInterruptWritesCheckpoint sends SIGINT and checks the run saves its state and exits 130.
+func TestInterruptWritesCheckpoint(t *testing.T) {
+	bin := buildBinary(t)
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(bin, tinyArgs(out, 100000)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var log bytes.Buffer
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "step ") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want code 130\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "interrupted at step") {
+		t.Errorf("output does not report the interruption:\n%s", log.String())
+	}
+	st := latest(t, out)
+	if st.Step < 10 {
+		t.Errorf("checkpoint at step %d, want at least the first logged step", st.Step)
+	}
+	if _, err := os.Stat(filepath.Join(out, "model", "manifest.json")); err != nil {
+		t.Errorf("no bundle after the interruption: %v", err)
+	}
+}
+
+// TestDivergenceIsReported checks that exploding training stops with the step and the quantity.
+func TestDivergenceIsReported(t *testing.T) {
+	out := t.TempDir()
+	args := append([]string{"cdrl-train"}, tinyArgs(out, 50)...)
+	args = append(args, "--ebm-lr", "1e30", "--warmup", "1", "--force")
+	var stderr bytes.Buffer
+	code := cli.Run(context.Background(), newApp(), args, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "diverged at step") {
+		t.Fatalf("exit %d, stderr %q; want a divergence report", code, stderr.String())
+	}
+}
+
+// TestOutFolderRules checks --force/--resume semantics and flag errors.
+func TestOutFolderRules(t *testing.T) {
+	out := t.TempDir()
+	if err := os.WriteFile(filepath.Join(out, "keep.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"existing out", tinyArgs(out, 5), "--force"},
+		{"resume without checkpoint", append(tinyArgs(t.TempDir(), 5), "--resume"), "no checkpoint"},
+		{"bad data", []string{"--data", "nope", "--out", t.TempDir()}, "nope"},
+		{"bad arch", append(tinyArgs(t.TempDir(), 5), "--arch", "huge"), "huge"},
+		{"bad batch", append(tinyArgs(t.TempDir(), 5), "--batch", "0"), "--batch"},
+		{"conditional toy", append(tinyArgs(t.TempDir(), 5), "--conditional"), "--conditional"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := cli.Run(context.Background(), newApp(), append([]string{"cdrl-train"}, c.args...), &stderr)
+			if code == 0 || !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("exit %d, stderr %q; want an error mentioning %q", code, stderr.String(), c.want)
+			}
+		})
+	}
+}
