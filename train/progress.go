@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -67,4 +69,30 @@ func (p *progress) line(m Metrics) {
 	}
 	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g\n",
 		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement)
+}
+
+// trimMetrics drops the metrics lines after step (written by a run that was killed after its
+// last checkpoint), so a resumed run does not log those steps twice.
+func trimMetrics(path string, step int) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: metrics: %w", err)
+	}
+	var keep []byte
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		var m struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Step > step {
+			continue
+		}
+		keep = append(keep, line...)
+	}
+	if err := os.WriteFile(path, keep, 0o644); err != nil {
+		return fmt.Errorf("train: metrics: %w", err)
+	}
+	return nil
 }

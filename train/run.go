@@ -55,6 +55,9 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		if st, err = LoadCheckpoint(path); err != nil {
 			return err
 		}
+		if err := trimMetrics(filepath.Join(o.Out, "metrics.jsonl"), st.Step); err != nil {
+			return err
+		}
 		var changes []string
 		cfg, changes = mergeResume(st.Config, cfg, o.Set)
 		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)

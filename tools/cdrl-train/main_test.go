@@ -190,3 +190,38 @@ func TestOutFolderRules(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeTrimsMetrics checks that a resumed run logs every step once.
+func TestResumeTrimsMetrics(t *testing.T) {
+	out := t.TempDir()
+	run := func(args ...string) {
+		var stderr bytes.Buffer
+		if code := cli.Run(context.Background(), newApp(), append([]string{"cdrl-train"}, args...), &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+	run(append(tinyArgs(out, 60), "--force")...)
+	// A killed run would have logged beyond its last checkpoint (step 60): simulate it.
+	f, err := os.OpenFile(filepath.Join(out, "metrics.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"step\":70}\n")
+	f.Close()
+	run(append(tinyArgs(out, 80), "--resume")...)
+	data, err := os.ReadFile(filepath.Join(out, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		step := strings.SplitN(strings.TrimPrefix(line, "{\"step\":"), ",", 2)[0]
+		seen[step]++
+		if seen[step] > 1 {
+			t.Errorf("step %s logged twice:\n%s", step, data)
+		}
+	}
+	if seen["80"] != 1 || seen["70"] != 1 {
+		t.Errorf("steps 70 and 80 should be logged once each by the resumed run:\n%s", data)
+	}
+}
