@@ -288,6 +288,17 @@ func safeInfer(def *opDef, n *Node) (specs []outSpec, err error) {
 	return def.infer(n)
 }
 
+// Apply adds a node of any registered op with the given attributes (Go types as in Attrs) and
+// returns its outputs. It is the generic form of the builder functions, for code that copies
+// graphs node by node; sources are made with Input, Param and Const instead.
+func Apply(g *Graph, op string, attrs Attrs, inputs ...*Value) []*Value {
+	if op == "Input" || op == "Param" {
+		g.fail(fmt.Errorf("Apply: %s nodes are made with graphs.%s", op, op))
+		return []*Value{Scalar(g, 0)}
+	}
+	return g.add(op, attrs, inputs...)
+}
+
 // add1 is add for single-output ops.
 func (g *Graph) add1(op string, attrs Attrs, inputs ...*Value) *Value {
 	return g.add(op, attrs, inputs...)[0]

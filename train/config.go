@@ -10,7 +10,11 @@ import (
 // change on resume.
 type Config struct {
 	Data          string  // dataset spec (train/data.Open)
-	Arch          string  // network preset (models/cdrl.Arch)
+	Arch          string  // network preset (models/cdrl.Arch); "imported" with EBMGraph
+	EBMGraph      string  // user-supplied EBM ONNX file (design.md section 3 contract)
+	InitGraph     string  // user-supplied initializer ONNX file
+	IO            string  // name map for the user graphs, e.g. "x=input_0,energy=output_0"
+	Freeze        string  // regexp of user-graph initializers kept constant
 	Levels        int     // T, the number of transitions
 	LogSNRMin     float64 // schedule range
 	LogSNRMax     float64
@@ -45,6 +49,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Data == "":
 		return bad("data", `""`, "a dataset is needed")
+	case (c.EBMGraph == "") != (c.InitGraph == ""):
+		return fmt.Errorf("train: --ebm and --initializer go together")
 	case c.Levels < 1:
 		return bad("levels", c.Levels, "must be at least 1")
 	case !(c.LogSNRMin < c.LogSNRMax):

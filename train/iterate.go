@@ -89,8 +89,7 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 		return Metrics{}, fmt.Errorf("train: diverged at step %d: %w", step, err)
 	}
 	shape := t.shapeN(b.n)
-	levelT := tensor.FromInt64(b.level, b.n)
-	classT := tensor.FromInt64(b.labels, b.n)
+	levelT, classT := levelTensor(b), classTensor(b)
 	// 3. Initializer proposal (train mode: dropout noise drawn now, reused by its step).
 	initFeeds := map[string]*tensor.Tensor{cdrl.InputX: tensor.FromFloat32(b.xt, shape...), cdrl.InputLevel: levelT, cdrl.InputClass: classT}
 	for name, u := range b.dropout {
@@ -235,3 +234,6 @@ func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tenso
 	}
 	return nil
 }
+
+func levelTensor(b *batch) *tensor.Tensor { return tensor.FromInt64(b.level, b.n) }
+func classTensor(b *batch) *tensor.Tensor { return tensor.FromInt64(b.labels, b.n) }

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 
 	"github.com/cdrl-go/cdrl/graphs/nn"
+	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
 	"github.com/cdrl-go/cdrl/models/unet"
@@ -52,11 +54,18 @@ func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig) 
 			return nil, fmt.Errorf("train: --conditional needs labelled data; %s has no classes", ds.Name())
 		}
 	}
-	nets, err := cdrl.Arch(cfg.Arch, t.shape, t.classes, int64(cfg.Seed))
+	nets, err := networks(cfg, t.shape, t.classes)
 	if err != nil {
-		return nil, fmt.Errorf("train: --arch: %w", err)
+		return nil, err
 	}
 	t.nets = nets
+	if cfg.StepMode == "" { // user graphs: the setting follows the data
+		cfg.StepMode = "image"
+		if len(t.shape) == 1 {
+			cfg.StepMode = "toy"
+		}
+		t.cfg.StepMode = cfg.StepMode
+	}
 	t.sched = infer.Schedule{Levels: cfg.Levels, LogSNRMin: cfg.LogSNRMin, LogSNRMax: cfg.LogSNRMax}
 	mode, err := infer.ParseStepMode(cfg.StepMode)
 	if err != nil {
@@ -87,6 +96,43 @@ func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig) 
 		return nil, err
 	}
 	return t, nil
+}
+
+// networks returns the preset networks, or the user's imported graphs.
+func networks(cfg Config, shape []int, classes int) (cdrl.Nets, error) {
+	if cfg.EBMGraph == "" {
+		nets, err := cdrl.Arch(cfg.Arch, shape, classes, int64(cfg.Seed))
+		if err != nil {
+			return cdrl.Nets{}, fmt.Errorf("train: --arch: %w", err)
+		}
+		return nets, nil
+	}
+	opts := onnx.ImportOptions{}
+	var err error
+	if opts.IO, err = onnx.ParseIO(cfg.IO); err != nil {
+		return cdrl.Nets{}, err
+	}
+	if cfg.Freeze != "" {
+		if opts.Freeze, err = regexp.Compile(cfg.Freeze); err != nil {
+			return cdrl.Nets{}, fmt.Errorf("train: --freeze: %w", err)
+		}
+	}
+	e, err := onnx.ImportFile(cfg.EBMGraph, opts)
+	if err != nil {
+		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s: %w", cfg.EBMGraph, err)
+	}
+	i, err := onnx.ImportFile(cfg.InitGraph, opts)
+	if err != nil {
+		return cdrl.Nets{}, fmt.Errorf("train: --initializer %s: %w", cfg.InitGraph, err)
+	}
+	nets, err := cdrl.ImportedNets(e, i, classes)
+	if err != nil {
+		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s, --initializer %s: %w", cfg.EBMGraph, cfg.InitGraph, err)
+	}
+	if !tensor.Shape(nets.Shape).Equal(tensor.Shape(shape)) {
+		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s takes samples of shape %v, the data has %v", cfg.EBMGraph, nets.Shape, shape)
+	}
+	return nets, nil
 }
 
 func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {

@@ -16,6 +16,9 @@ type Time interface {
 	Embedding(g *graphs.Graph, dim int) *graphs.Value
 	// PerSample maps a (R, ...) feature to the batch (N, ...).
 	PerSample(f *graphs.Value) *graphs.Value
+	// Samples returns the logSNR of every sample, shape (N), for networks that take it as an
+	// input (imported graphs).
+	Samples(g *graphs.Graph) *graphs.Value
 }
 
 // SampleTime computes the embedding per sample from a logSNR input of shape (N).
@@ -28,6 +31,9 @@ func (t SampleTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
 
 // PerSample implements Time: rows already are samples.
 func (t SampleTime) PerSample(f *graphs.Value) *graphs.Value { return f }
+
+// Samples implements Time.
+func (t SampleTime) Samples(g *graphs.Graph) *graphs.Value { return t.LogSNR }
 
 // TableTime runs the time path once per level of a fixed table of logSNR values and gathers
 // the rows by the int64 level index of each sample (shape (N)).
@@ -51,3 +57,12 @@ func (t TableTime) Embedding(g *graphs.Graph, dim int) *graphs.Value {
 
 // PerSample implements Time: gather the table rows by level.
 func (t TableTime) PerSample(f *graphs.Value) *graphs.Value { return graphs.Gather(f, t.Level, 0) }
+
+// Samples implements Time: the table's logSNR gathered by level.
+func (t TableTime) Samples(g *graphs.Graph) *graphs.Value {
+	ls := make([]float32, len(t.Levels))
+	for i, l := range t.Levels {
+		ls[i] = float32(l)
+	}
+	return graphs.Gather(graphs.Const(g, tensor.FromFloat32(ls, len(ls))), t.Level, 0)
+}

@@ -40,11 +40,16 @@ samples/step-NNNNNN.png and metrics.jsonl.
 Examples:
    cdrl-train --data toy2d --out runs/toy
    cdrl-train --data mnist --conditional --out runs/mnist
-   cdrl-train --data mnist --out runs/mnist --resume --iters 6000`,
+   cdrl-train --data mnist --out runs/mnist --resume --iters 6000
+   cdrl-train --data toy2d --ebm my_ebm.onnx --initializer my_init.onnx --out runs/mine`,
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "data", Required: true, Category: catData, EnvVars: []string{"CDRL_DATA"}, Usage: "toy2d[:squares|rings|moons|8gaussians], mnist[:DIR], cifar10:DIR or images:DIR"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: catOutput, Usage: "run folder `DIR`"},
 			&ucli.StringFlag{Name: "arch", Category: catData, Usage: "network preset: " + strings.Join(cdrl.ArchNames(), ", ") + " (default: toy-small for 2-D data, mnist-s for images)"},
+			&ucli.StringFlag{Name: "ebm", Category: catData, Usage: "train this EBM graph `FILE.onnx` instead of a preset (inputs x, logsnr[, class]; output energy)"},
+			&ucli.StringFlag{Name: "initializer", Category: catData, Usage: "with --ebm: the initializer graph `FILE.onnx` (inputs x, logsnr[, class]; output y)"},
+			&ucli.StringFlag{Name: "io", Category: catData, Usage: "map contract names to the user graphs' names, e.g. `x=input_0,energy=output_0`"},
+			&ucli.StringFlag{Name: "freeze", Category: catData, Usage: "`REGEXP` of user-graph initializers to keep constant"},
 			&ucli.BoolFlag{Name: "conditional", Category: catData, Usage: "class-conditional model with label dropout (for classifier-free guidance)"},
 			&ucli.Float64Flag{Name: "label-dropout", Category: catData, Usage: "probability of training on the null class (default 0.1)"},
 			&ucli.IntFlag{Name: "levels", Category: catData, Usage: "noise levels T (default 6)"},
@@ -101,6 +106,11 @@ func configFrom(c *ucli.Context) train.Config {
 	if c.IsSet("arch") {
 		cfg.Arch = c.String("arch")
 		cfg.StepMode = cdrl.StepMode(cfg.Arch)
+	}
+	if c.IsSet("ebm") || c.IsSet("initializer") {
+		cfg.Arch, cfg.StepMode = "imported", "" // the step sizes follow the data
+		cfg.EBMGraph, cfg.InitGraph = c.String("ebm"), c.String("initializer")
+		cfg.IO, cfg.Freeze = c.String("io"), c.String("freeze")
 	}
 	cfg.Conditional = c.Bool("conditional")
 	if c.IsSet("seed") {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	"github.com/cdrl-go/cdrl/train"
 )
@@ -223,5 +224,53 @@ func TestResumeTrimsMetrics(t *testing.T) {
 	}
 	if seen["80"] != 1 || seen["70"] != 1 {
 		t.Errorf("steps 70 and 80 should be logged once each by the resumed run:\n%s", data)
+	}
+}
+
+// TestTrainUserGraphs trains a PyTorch-exported EBM and initializer and checks that their
+// weights change and come back in a bundle that samples.
+func TestTrainUserGraphs(t *testing.T) {
+	out := t.TempDir()
+	args := append([]string{"cdrl-train"}, tinyArgs(out, 20)...)
+	args = append(args, "--force", "--ebm", "../../testdata/torch/mlp_opset13.onnx", "--initializer", "../../testdata/torch/init_mlp_opset17.onnx")
+	var stderr, stdout bytes.Buffer
+	app := newApp()
+	app.Writer = &stdout
+	if code := cli.Run(context.Background(), app, args, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	st := latest(t, out)
+	im, err := onnx.ImportFile("../../testdata/torch/mlp_opset13.onnx", onnx.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for _, p := range im.Params {
+		i := st.EBM.Index("ebm/" + p.Name())
+		if i < 0 {
+			t.Fatalf("the checkpoint lacks the graph's param %s (has %v)", p.Name(), st.EBM.Names)
+		}
+		orig := p.Node().Attrs.Tensor("value").Float32
+		for j := range orig {
+			if orig[j] != st.EBM.Data[i][j] {
+				changed++
+				break
+			}
+		}
+	}
+	if changed == 0 {
+		t.Error("training changed none of the EBM graph's weights")
+	}
+	if _, err := os.Stat(filepath.Join(out, "model", "energy.onnx")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "samples", "step-000020.png")); err != nil {
+		t.Errorf("no sample picture: %v", err)
+	}
+	bad := append([]string{"cdrl-train"}, tinyArgs(t.TempDir(), 5)...)
+	bad = append(bad, "--ebm", "../../testdata/torch/conv_opset17.onnx", "--initializer", "../../testdata/torch/init_mlp_opset17.onnx")
+	stderr.Reset()
+	if code := cli.Run(context.Background(), newApp(), bad, &stderr); code == 0 || !strings.Contains(stderr.String(), "conv_opset17.onnx") {
+		t.Errorf("an image EBM on 2-D data: exit %d, %q; want an error naming the file", code, stderr.String())
 	}
 }

@@ -1,0 +1,66 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/train/data"
+)
+
+// benchConfigs mirror the PyTorch references in shared/bench: peer_toy.py (official toy
+// networks, batch 2500, K = 15) and peer_mnist.py (its conv EBM and small UNet, batch 64,
+// K = 15), both with spectral norm.
+func benchConfigs() map[string]Config {
+	toy := Defaults("toy2d")
+	toy.Arch, toy.Batch, toy.LangevinSteps = "toy-official", 2500, 15
+	mnist := Defaults("mnist")
+	mnist.Arch, mnist.Batch, mnist.LangevinSteps = "mnist-peer", 64, 15
+	return map[string]Config{"toy-official-b2500": toy, "mnist-peer-b64": mnist}
+}
+
+// BenchmarkIteration times one CDRL training iteration, with the K Langevin steps fused in one
+// program or run one score program per step, on two threads. It also reports the time of the
+// refinement alone per Langevin step.
+func BenchmarkIteration(b *testing.B) {
+	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64"} {
+		for _, fused := range []bool{false, true} {
+			cfg := benchConfigs()[name]
+			cfg.Fused = fused
+			b.Run(fmt.Sprintf("%s/fused=%v", name, fused), func(b *testing.B) {
+				ds, err := data.Open(cfg.Data)
+				if err != nil {
+					b.Skip(err)
+				}
+				tr, err := newTrainer(cfg, ds, nil, ort.SessionConfig{IntraOpThreads: 2, InterOpThreads: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer tr.Close()
+				bt := tr.newBatch(cfg.Batch)
+				ctx := context.Background()
+				if _, err := tr.step(ctx, bt); err != nil { // warm-up
+					b.Fatal(err)
+				}
+				var refine time.Duration
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := tr.step(ctx, bt); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					t0 := time.Now()
+					if err := tr.refine(ctx, bt, tr.foldSpectral(tr.st.EBM), levelTensor(bt), classTensor(bt)); err != nil {
+						b.Fatal(err)
+					}
+					refine += time.Since(t0)
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/iter")
+				b.ReportMetric(refine.Seconds()*1e3/float64(b.N*cfg.LangevinSteps), "ms/langevin-step")
+			})
+		}
+	}
+}
