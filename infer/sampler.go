@@ -105,10 +105,12 @@ func (s *Sampler) Close() error {
 	return err
 }
 
-// SampleOptions configure Sample.
+// SampleOptions configure Sample, Inpaint and Compose.
 type SampleOptions struct {
-	// Seed seeds the sampler's noise: the same seed, model, N, thread count and provider give
-	// the same samples.
+	// Seed seeds the sampler's noise. Every sample draws its noise from its own stream, made
+	// from Seed and the sample's index, so sample i is the same whatever n and Batch are, up to
+	// the rounding differences ONNX Runtime kernels may show between batch sizes. The same seed,
+	// model, n, Batch, thread count and provider give bit-identical samples.
 	Seed uint64
 	// Class is the internal class id (label index + 1) of every sample; 0 samples
 	// unconditionally (the null class). Classes, when set, gives one id per sample instead.
@@ -118,86 +120,102 @@ type SampleOptions struct {
 	Guidance float64
 	// Steps is the number of Langevin steps per level; 0 means the manifest's.
 	Steps int
+	// Batch, when positive, splits the n samples into chunks of at most Batch samples that are
+	// sampled one after the other, which bounds memory for large n; 0 samples all n at once.
+	Batch int
 	// Levels, when not nil, receives a copy of the samples at every level (index k = level k,
 	// index Levels = the start noise), before the final denoising step.
 	Levels *[][]float32
-	// Progress, when not nil, is called after each level with the level reached (T-1 .. 0).
+	// Progress, when not nil, is called after each level with the level reached (T-1 .. 0);
+	// with several chunks the sequence repeats for every chunk.
 	Progress func(level int)
+	// OnStep, when not nil, is called after every Langevin step. It runs on the sampling
+	// goroutine: a slow OnStep slows sampling, and cancelling the context from it stops the
+	// sampler before the next step.
+	OnStep func(StepInfo)
 }
 
-// Sample draws n samples and returns them as (n, shape...) float32 values in the data range.
+// StepInfo says where a sampler is, for SampleOptions.OnStep.
+type StepInfo struct {
+	Chunk, Chunks int // the chunk being sampled (0-based) and the number of chunks
+	Level         int // the level being refined into, T-1 .. 0
+	Step, Steps   int // the Langevin steps done at this level (1..Steps) and their number
+}
+
+// maxGroups bounds the class groups one network call may batch (Compose's classes plus the
+// null class).
+const maxGroups = 64
+
+// mixture is the combination of network outputs a sampler uses: the outputs for the class ids
+// groups[g] (one id per sample; nil for a model without classes), weighted by weights[g] and
+// summed. Sampling without guidance is one group of weight 1; guidance with weight w is the
+// groups (c, 0) with weights (1+w, -w); Compose has one group per class plus the null class.
+// All groups run as one batch of len(groups)*n samples.
+type mixture struct {
+	groups  [][]int64
+	weights []float32
+}
+
+// observeRun, when not nil, is told of every network call of a sampling task: the task, the
+// graph's role and the batch size. Only tests set it (export_test.go).
+var observeRun func(op, graph string, batch int)
+
+// plan is one sampling task: Sample, Inpaint or Compose.
+type plan struct {
+	op    string // "sample", "inpaint" or "compose", for errors
+	n     int
+	steps int
+	mix   mixture
+	o     SampleOptions
+	// obs and known are the observed image and its known elements (Inpaint), else nil.
+	obs   []float32
+	known []bool
+}
+
+// Sample draws n samples and returns them as (n, shape...) float32 values; image samples are
+// clamped to the manifest's range after the final denoising step (cdrl-method.md 6), points
+// are not.
 func (s *Sampler) Sample(ctx context.Context, n int, o SampleOptions) ([]float32, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("infer: sample: n = %d, want at least 1", n)
+	p, err := s.newPlan("sample", n, o)
+	if err != nil {
+		return nil, err
 	}
 	classes, err := s.classIDs(n, o)
 	if err != nil {
 		return nil, err
+	}
+	p.mix = s.guidance(classes, o.Guidance)
+	return s.run(ctx, p)
+}
+
+// newPlan checks the options every task shares.
+func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
+	if n < 1 {
+		return plan{}, fmt.Errorf("infer: %s: n = %d, want at least 1", op, n)
 	}
 	k := o.Steps
 	if k == 0 {
 		k = s.m.Langevin.Steps
 	}
 	if k < 0 {
-		return nil, fmt.Errorf("infer: sample: %d Langevin steps", k)
+		return plan{}, fmt.Errorf("infer: %s: %d Langevin steps, want at least 0", op, k)
 	}
-	if o.Guidance < 0 {
-		return nil, fmt.Errorf("infer: sample: guidance %g must be >= 0", o.Guidance)
+	if !(o.Guidance >= 0) || math.IsInf(o.Guidance, 0) {
+		return plan{}, fmt.Errorf("infer: %s: guidance %g must be finite and >= 0", op, o.Guidance)
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x5851f42d4c957f2d))
-	d := n * s.dim
-	x := make([]float32, d)
-	Normal(x, rng)
-	y, grad, noise := make([]float32, d), make([]float32, d), make([]float32, d)
-	var levels [][]float32
-	record := func() { levels = append(levels, slices.Clone(x)) }
-	record()
-	var per PerSample
-	ts := make([]int, n)
-	for t := s.sched.Levels; t >= 1; t-- {
-		for i := range ts {
-			ts[i] = t
-		}
-		if err := per.Fill(s.trs, ts); err != nil {
-			return nil, err
-		}
-		if err := s.initMean(ctx, y, x, n, per.LogSNRIn, classes, o.Guidance); err != nil {
-			return nil, err
-		}
-		Normal(noise, rng)
-		for i := range y {
-			y[i] += per.InitStd[i/s.dim] * noise[i]
-		}
-		for j := 0; j < k; j++ {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("infer: sample: %w", err)
-			}
-			if err := s.energyGrad(ctx, grad, y, n, per.LogSNROut, classes, o.Guidance); err != nil {
-				return nil, err
-			}
-			Normal(noise, rng)
-			if err := LangevinStep(y, y, grad, x, noise, s.dim, per.Q, per.S); err != nil {
-				return nil, err
-			}
-		}
-		if err := Unscale(x, y, s.dim, per.M); err != nil {
-			return nil, err
-		}
-		record()
-		if o.Progress != nil {
-			o.Progress(t - 1)
-		}
+	if o.Batch < 0 {
+		return plan{}, fmt.Errorf("infer: %s: batch %d must be >= 0 (0 = all at once)", op, o.Batch)
 	}
-	if s.m.Langevin.Tweedie {
-		if err := s.denoise(ctx, x, n, classes, o.Guidance); err != nil {
-			return nil, err
-		}
+	return plan{op: op, n: n, steps: k, o: o}, nil
+}
+
+// guidance returns the mixture of classifier-free guidance: the classes alone when w is 0 or
+// the model has no classes, else (1+w) f(c) - w f(0).
+func (s *Sampler) guidance(classes []int64, w float64) mixture {
+	if classes == nil || w == 0 {
+		return mixture{groups: [][]int64{classes}, weights: []float32{1}}
 	}
-	if o.Levels != nil {
-		slices.Reverse(levels)
-		*o.Levels = levels
-	}
-	return x, nil
+	return mixture{groups: [][]int64{classes, make([]int64, len(classes))}, weights: []float32{float32(1 + w), float32(-w)}}
 }
 
 func (s *Sampler) classIDs(n int, o SampleOptions) ([]int64, error) {
@@ -218,64 +236,282 @@ func (s *Sampler) classIDs(n int, o SampleOptions) ([]int64, error) {
 		return nil, fmt.Errorf("infer: sample: %d class ids for %d samples", len(ids), n)
 	}
 	for _, id := range ids {
-		if id < 0 || id > int64(len(s.m.Classes)) {
-			return nil, fmt.Errorf("infer: sample: class id %d outside 0..%d", id, len(s.m.Classes))
+		if err := s.checkClass(id); err != nil {
+			return nil, err
 		}
 	}
 	return ids, nil
 }
 
-// guided runs a graph once on a batch that holds the conditional and the null-class halves
-// when guidance applies, and mixes the output as (1+w) cond - w uncond.
-func (s *Sampler) guided(ctx context.Context, sess *ort.Session, output string, dst, x []float32, n int, logsnr []float32, classes []int64, w float64) error {
-	shape := append([]int{n}, s.m.Shape...)
-	feeds := map[string]*tensor.Tensor{bundle.InputX: tensor.FromFloat32(x, shape...), bundle.InputLogSNR: tensor.FromFloat32(logsnr, n)}
-	guide := classes != nil && w != 0
-	if classes != nil {
-		feeds[bundle.InputClass] = tensor.FromInt64(classes, n)
+// checkClass reports a class id outside 0..len(Classes).
+func (s *Sampler) checkClass(id int64) error {
+	if id < 0 || id > int64(len(s.m.Classes)) {
+		return fmt.Errorf("infer: class id %d outside 0..%d", id, len(s.m.Classes))
 	}
-	if guide {
-		shape[0] = 2 * n
-		feeds[bundle.InputX] = tensor.FromFloat32(append(slices.Clone(x), x...), shape...)
-		feeds[bundle.InputLogSNR] = tensor.FromFloat32(append(slices.Clone(logsnr), logsnr...), 2*n)
-		feeds[bundle.InputClass] = tensor.FromInt64(append(slices.Clone(classes), make([]int64, n)...), 2*n)
+	return nil
+}
+
+// run carries out a plan chunk by chunk and returns the n samples.
+func (s *Sampler) run(ctx context.Context, p plan) ([]float32, error) {
+	out := make([]float32, p.n*s.dim)
+	size := p.o.Batch
+	if size <= 0 || size > p.n {
+		size = p.n
+	}
+	chunks := (p.n + size - 1) / size
+	var levels [][]float32
+	if p.o.Levels != nil {
+		levels = make([][]float32, s.sched.Levels+1)
+		for k := range levels {
+			levels[k] = make([]float32, p.n*s.dim)
+		}
+	}
+	for c := range chunks {
+		lo, hi := c*size, min(p.n, (c+1)*size)
+		ch := chunkRun{s: s, p: &p, chunk: c, chunks: chunks, lo: lo, n: hi - lo, x: out[lo*s.dim : hi*s.dim], levels: levels}
+		if err := ch.run(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if p.o.Levels != nil {
+		*p.o.Levels = levels
+	}
+	return out, nil
+}
+
+// chunkRun samples the samples lo..lo+n-1 of a plan into x.
+type chunkRun struct {
+	s             *Sampler
+	p             *plan
+	chunk, chunks int
+	lo, n         int
+	x             []float32
+	levels        [][]float32 // nil, or one n*dim slice per level, filled at lo*dim
+
+	rngs    []*rand.Rand
+	classes []int64   // the class ids of all groups, len(groups)*n, or nil
+	batch   []float32 // len(groups)*n*dim network inputs
+	logsnr  []float32 // len(groups)*n
+}
+
+// sampleRNG returns the noise stream of sample i under seed: a PCG generator seeded from a
+// splitmix64 hash of (seed, i), so that neighbouring samples get unrelated streams.
+func sampleRNG(seed uint64, i int) *rand.Rand {
+	a := splitmix64(seed ^ splitmix64(uint64(i)+0x9e3779b97f4a7c15))
+	return rand.New(rand.NewPCG(a, splitmix64(a)))
+}
+
+// splitmix64 is the finaliser of the SplitMix64 generator, a bijective 64-bit hash.
+func splitmix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// normal fills dst (n*dim values) with standard normal noise, sample i from its own stream.
+func (c *chunkRun) normal(dst []float32) {
+	d := c.s.dim
+	for i, r := range c.rngs {
+		Normal(dst[i*d:(i+1)*d], r)
+	}
+}
+
+func (c *chunkRun) record(level int) {
+	if c.levels != nil {
+		copy(c.levels[level][c.lo*c.s.dim:], c.x)
+	}
+}
+
+func (c *chunkRun) run(ctx context.Context) error {
+	s, p, n, d := c.s, c.p, c.n, c.s.dim
+	c.rngs = make([]*rand.Rand, n)
+	for i := range c.rngs {
+		c.rngs[i] = sampleRNG(p.o.Seed, c.lo+i)
+	}
+	g := len(p.mix.groups)
+	if p.mix.groups[0] != nil {
+		c.classes = make([]int64, 0, g*n)
+		for _, ids := range p.mix.groups {
+			c.classes = append(c.classes, ids[c.lo:c.lo+n]...)
+		}
+	}
+	c.batch, c.logsnr = make([]float32, g*n*d), make([]float32, g*n)
+	y, grad, noise := make([]float32, n*d), make([]float32, n*d), make([]float32, n*d)
+	var z []float32
+	if p.known != nil {
+		z = make([]float32, n*d)
+	}
+	c.normal(c.x)
+	c.record(s.sched.Levels)
+	var per PerSample
+	ts := make([]int, n)
+	for t := s.sched.Levels; t >= 1; t-- {
+		for i := range ts {
+			ts[i] = t
+		}
+		if err := per.Fill(s.trs, ts); err != nil {
+			return err
+		}
+		if z != nil {
+			// Known pixels of x: the observation noised to level t; z: at level t-1, scaled.
+			c.observe(c.x, noise, t, 1)
+			c.observe(z, noise, t-1, math.Sqrt(s.trs[t-1].M))
+		}
+		if err := c.call(ctx, s.init, bundle.GraphInitializer, y, c.x, per.LogSNRIn); err != nil {
+			return err
+		}
+		c.normal(noise)
+		for i := range y {
+			y[i] += per.InitStd[i/d] * noise[i]
+		}
+		c.replace(y, z)
+		for j := 0; j < p.steps; j++ {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("infer: %s: %w", p.op, err)
+			}
+			if err := c.call(ctx, s.energy, bundle.GraphEnergy, grad, y, per.LogSNROut); err != nil {
+				return err
+			}
+			c.normal(noise)
+			if err := LangevinStep(y, y, grad, c.x, noise, d, per.Q, per.S); err != nil {
+				return err
+			}
+			c.replace(y, z)
+			if p.o.OnStep != nil {
+				p.o.OnStep(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: j + 1, Steps: p.steps})
+			}
+		}
+		if err := Unscale(c.x, y, d, per.M); err != nil {
+			return err
+		}
+		c.record(t - 1)
+		if p.o.Progress != nil {
+			p.o.Progress(t - 1)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("infer: %s: %w", p.op, err)
+	}
+	if s.m.Langevin.Tweedie {
+		if err := c.denoise(ctx); err != nil {
+			return err
+		}
+	}
+	if s.m.Kind == bundle.KindImage {
+		lo, hi := float32(s.m.Range[0]), float32(s.m.Range[1])
+		for i, v := range c.x {
+			c.x[i] = max(lo, min(hi, v))
+		}
+	}
+	if p.known != nil {
+		for i := range n {
+			for j, k := range p.known {
+				if k {
+					c.x[i*d+j] = p.obs[j]
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// observe draws noise e (scratch, n*dim) for every sample and sets the known elements of dst
+// to scale * (alpha_k obs + sbar_k e): the observation noised to level k. The noise is drawn
+// for every element, known or not, so the streams do not depend on the mask.
+func (c *chunkRun) observe(dst, e []float32, k int, scale float64) {
+	d := c.s.dim
+	a := float32(scale * c.s.sched.Alpha(k))
+	b := float32(scale * c.s.sched.SigmaBar(k))
+	c.normal(e)
+	for i := range c.n {
+		for j, known := range c.p.known {
+			if known {
+				dst[i*d+j] = a*c.p.obs[j] + b*e[i*d+j]
+			}
+		}
+	}
+}
+
+// replace sets the known elements of y to z (Inpaint); nothing when z is nil.
+func (c *chunkRun) replace(y, z []float32) {
+	if z == nil {
+		return
+	}
+	d := c.s.dim
+	for i := range c.n {
+		for j, known := range c.p.known {
+			if known {
+				y[i*d+j] = z[i*d+j]
+			}
+		}
+	}
+}
+
+// call runs a graph (role GraphEnergy or GraphInitializer) once on a batch that holds x for
+// every group of the mixture, the groups' class ids and logsnr, and writes the weighted sum of
+// the groups' outputs (the energy's gradient, the initializer's mean) to dst.
+func (c *chunkRun) call(ctx context.Context, sess *ort.Session, role string, dst, x, logsnr []float32) error {
+	s, n, mix := c.s, c.n, c.p.mix
+	g := len(mix.groups)
+	output := bundle.OutputGrad
+	if role == bundle.GraphInitializer {
+		output = bundle.OutputY
+	}
+	if observeRun != nil {
+		observeRun(c.p.op, role, g*n)
+	}
+	for k := range g {
+		copy(c.batch[k*len(x):], x)
+		copy(c.logsnr[k*n:], logsnr)
+	}
+	shape := append([]int{g * n}, s.m.Shape...)
+	feeds := map[string]*tensor.Tensor{bundle.InputX: tensor.FromFloat32(c.batch, shape...), bundle.InputLogSNR: tensor.FromFloat32(c.logsnr, g*n)}
+	if c.classes != nil {
+		feeds[bundle.InputClass] = tensor.FromInt64(c.classes, g*n)
 	}
 	out, err := sess.Run(ctx, feeds)
 	if err != nil {
-		return fmt.Errorf("infer: %w", err)
+		return fmt.Errorf("infer: %s: %w", c.p.op, err)
 	}
 	v := out[output].Float32
-	if !guide {
+	if len(v) != g*len(x) {
+		return fmt.Errorf("infer: %s: output %q has %d values, want %d", c.p.op, output, len(v), g*len(x))
+	}
+	if g == 1 {
 		copy(dst, v)
 		return nil
 	}
-	half := len(v) / 2
-	return Guide(dst, v[:half], v[half:], float32(w))
-}
-
-func (s *Sampler) initMean(ctx context.Context, dst, x []float32, n int, logsnr []float32, classes []int64, w float64) error {
-	return s.guided(ctx, s.init, bundle.OutputY, dst, x, n, logsnr, classes, w)
-}
-
-func (s *Sampler) energyGrad(ctx context.Context, dst, y []float32, n int, logsnr []float32, classes []int64, w float64) error {
-	return s.guided(ctx, s.energy, bundle.OutputGrad, dst, y, n, logsnr, classes, w)
-}
-
-// denoise applies the final Tweedie step to level-0 samples x in place.
-func (s *Sampler) denoise(ctx context.Context, x []float32, n int, classes []int64, w float64) error {
-	y := make([]float32, len(x))
-	for i, v := range x {
-		y[i] = float32(s.tweedie.InScale) * v
+	w0 := mix.weights[0]
+	for i := range dst {
+		dst[i] = w0 * v[i]
 	}
-	logsnr := make([]float32, n)
+	for k := 1; k < g; k++ {
+		wk, part := mix.weights[k], v[k*len(x):(k+1)*len(x)]
+		for i := range dst {
+			dst[i] += wk * part[i]
+		}
+	}
+	return nil
+}
+
+// denoise applies the final Tweedie step to the chunk's level-0 samples in place.
+func (c *chunkRun) denoise(ctx context.Context) error {
+	s := c.s
+	y := make([]float32, len(c.x))
+	scale := float32(s.tweedie.InScale)
+	for i, v := range c.x {
+		y[i] = scale * v
+	}
+	logsnr := make([]float32, c.n)
 	for i := range logsnr {
 		logsnr[i] = float32(s.tweedie.LogSNR)
 	}
-	grad := make([]float32, len(x))
-	if err := s.energyGrad(ctx, grad, y, n, logsnr, classes, w); err != nil {
+	grad := make([]float32, len(c.x))
+	if err := c.call(ctx, s.energy, bundle.GraphEnergy, grad, y, logsnr); err != nil {
 		return err
 	}
-	return s.tweedie.Denoise(x, x, grad)
+	return s.tweedie.Denoise(c.x, c.x, grad)
 }
 
 // Energy returns, for n inputs x at noise level `level` (0..T-1, 0 = least noisy), the EBM's

@@ -13,9 +13,8 @@ import (
 
 // TestToyLearnsSquares is a short, seeded version of the default toy run: after a few hundred
 // iterations (with a larger learning rate) clearly more samples must fall inside the 8 squares
-// than the half that a uniform
-// spread over the box would put there, and every square must hold some. (The full default run's figures are in
-// the README.)
+// than the half that a uniform spread over the box would put there, and every square must hold
+// some. The full default run's figures are in the README.
 func TestToyLearnsSquares(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for several seconds")
