@@ -20,7 +20,7 @@ var binaryOps = map[string]binaryRule{
 		func(a, b, y, dy *Value, need []bool) []*Value { return []*Value{dy, dy} }},
 	"Sub": {func(a, b float64) float64 { return a - b }, func(a, b int64) int64 { return a - b },
 		func(a, b, y, dy *Value, need []bool) []*Value {
-			return []*Value{dy, when(need[1], func() *Value { return Neg(dy) })}
+			return []*Value{dy, when(need[1], func() *Value { return Neg(unbroadcast(dy, b)) })}
 		}},
 	"Mul": {func(a, b float64) float64 { return a * b }, func(a, b int64) int64 { return a * b },
 		func(a, b, y, dy *Value, need []bool) []*Value {
@@ -34,7 +34,8 @@ var binaryOps = map[string]binaryRule{
 	},
 		func(a, b, y, dy *Value, need []bool) []*Value {
 			return []*Value{when(need[0], func() *Value { return Div(dy, b) }),
-				when(need[1], func() *Value { return Neg(Div(Mul(dy, y), b)) })}
+				// Summing over b's broadcast axes before dividing keeps the work on b's size.
+				when(need[1], func() *Value { return Neg(Div(unbroadcast(Mul(dy, y), b), b)) })}
 		}},
 	"Pow": {math.Pow, nil,
 		func(a, b, y, dy *Value, need []bool) []*Value {

@@ -45,19 +45,18 @@ func init() {
 				if n.Attrs.Int("keepdims", 1) == 0 {
 					dy = Unsqueeze(dy, axes)
 				}
-				dx := Expand(dy, shapeOrConst(x))
-				if op == "ReduceMean" {
+				if op == "ReduceMean" { // scale the small tensor, then expand
 					count := 1
 					for _, a := range axes {
 						count *= x.shape[a]
 					}
 					if count > 0 {
-						dx = Mul(dx, Scalar(x.g, float32(1/float64(count))))
+						dy = Mul(dy, Scalar(x.g, float32(1/float64(count))))
 					} else {
-						dx = Div(dx, Cast(reduceCount(x, axes), tensor.Float32))
+						dy = Div(dy, Cast(reduceCount(x, axes), tensor.Float32))
 					}
 				}
-				return []*Value{dx, nil}
+				return []*Value{Expand(dy, shapeOrConst(x)), nil}
 			},
 		})
 	}

@@ -97,6 +97,11 @@ func configureSessionOptions(so *onnx.SessionOptions, cfg SessionConfig, p provi
 		return fmt.Errorf("ort: thread counts must not be negative (intra-op %d, inter-op %d)",
 			cfg.IntraOpThreads, cfg.InterOpThreads)
 	}
+	if cfg.Profile != "" {
+		if err := so.EnableProfiling(cfg.Profile); err != nil {
+			return fmt.Errorf("ort: profiling: %w", err)
+		}
+	}
 	if cfg.IntraOpThreads > 0 {
 		if err := so.SetIntraOpNumThreads(cfg.IntraOpThreads); err != nil {
 			return fmt.Errorf("ort: intra-op threads: %w", err)

@@ -28,6 +28,10 @@ type SessionConfig struct {
 	// InterOpThreads sets the threads that run independent operators side by side; 0 keeps
 	// ORT's default. A value above 1 also switches ORT to its parallel execution mode.
 	InterOpThreads int
+	// Profile, when not empty, makes ONNX Runtime write a JSON trace of every node's run time
+	// (chrome://tracing format) to a file whose name starts with this prefix, for finding
+	// where a program spends its time. The trace is complete once the session is closed.
+	Profile string
 	// Inputs and Outputs, when not empty, restrict the session to these model inputs and
 	// outputs, in this order. Leaving out an input only works when the model gives it a
 	// default (an initializer of the same name).
