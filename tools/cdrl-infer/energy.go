@@ -26,29 +26,63 @@ type energyOptions struct {
 func energyCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "energy",
-		Usage: "energies and input gradients of an EBM graph (checks that an exported EBM works with cdrl-go)",
-		Description: `Loads an EBM graph that follows the cdrl-go contract (inputs x, logsnr and optionally
-class; output energy of shape (N) or (N,1), higher = more probable), derives its input-gradient
-graph, runs both in ONNX Runtime and writes DIR/energy.npy (N) and DIR/grad.npy (shape of x).
+		Usage: "energies and input gradients of an EBM graph or of a trained model's energy at a noise level",
+		Description: `Two modes; pass exactly one of --graph and --model. Both write DIR/energy.npy (N) and
+DIR/grad.npy (shaped like the input).
+
+--graph FILE.onnx loads an EBM graph that follows the cdrl-go contract (inputs x, logsnr and
+optionally class; output energy of shape (N) or (N,1), higher = more probable), derives its
+input-gradient graph and evaluates it at x with the given logSNR (checks that an exported EBM
+works with cdrl-go); grad is df/dx.
+
+--model DIR|NAME evaluates a trained model's energy at noise level --level L (0..T-1, 0 = least
+noisy): energy = f(sqrt(m) x, lambda_L) for inputs x at level L, and grad its gradient with
+respect to x. energy / s^2 (printed) is the level's unnormalised log-density. --input is an
+.npy array (N, shape...), an image (.png/.jpg) or, for points, a .csv; --class is a label
+(unset: the null class).
 
 Examples:
    cdrl-infer energy --graph ebm.onnx --input x.npy --logsnr logsnr.npy --out out/
    cdrl-infer energy --graph ebm.onnx --input x.npy --logsnr l.npy --class c.npy --out out/
-   cdrl-infer energy --graph model.onnx --io x=input_0,energy=output_0 --input x.npy --logsnr l.npy --out out/`,
+   cdrl-infer energy --graph model.onnx --io x=input_0,energy=output_0 --input x.npy --logsnr l.npy --out out/
+   cdrl-infer energy --model runs/toy/model --input points.csv --level 0 --out out/
+   cdrl-infer energy --model runs/mnist/model --input digit.png --level 2 --class 7 --out out/`,
 		Flags: append([]ucli.Flag{
-			&ucli.StringFlag{Name: "graph", Required: true, Category: cli.CategoryIO, Usage: "EBM graph `FILE.onnx`"},
-			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs `X.npy` (float32, (N,D) or (N,C,H,W))"},
-			&ucli.StringFlag{Name: "logsnr", Required: true, Category: cli.CategoryIO, Usage: "per-sample logSNR `L.npy` (float32, (N))"},
-			&ucli.StringFlag{Name: "class", Category: cli.CategoryIO, Usage: "class ids `C.npy` (int64, (N); 0 = null class)"},
+			&ucli.StringFlag{Name: "graph", Category: cli.CategoryIO, Usage: "EBM graph `FILE.onnx` (graph mode)"},
+			&ucli.StringFlag{Name: "model", Category: categoryModel, Usage: "trained model (model mode): a bundle `DIR` or the NAME of an embedded model"},
+			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs `FILE`: X.npy (float32, (N,D) or (N,C,H,W)); model mode also .png/.jpg and (points) .csv"},
+			&ucli.StringFlag{Name: "logsnr", Category: cli.CategoryIO, Usage: "graph mode: per-sample logSNR `L.npy` (float32, (N))"},
+			&ucli.IntFlag{Name: "level", Category: categoryModel, Usage: "model mode: noise level `L`, 0..T-1 (0 = least noisy)"},
+			&ucli.StringFlag{Name: "class", Category: cli.CategoryIO, Usage: "graph mode: class ids `C.npy` (int64, (N); 0 = null class); model mode: a class LABEL for every input (unset: null class)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `DIR` for energy.npy and grad.npy"},
-			&ucli.StringFlag{Name: "io", Category: cli.CategoryIO, Usage: "map contract names to the graph's, e.g. `x=input_0,energy=output_0`"},
+			&ucli.StringFlag{Name: "io", Category: cli.CategoryIO, Usage: "graph mode: map contract names to the graph's, e.g. `x=input_0,energy=output_0`"},
+			batchFlag,
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
-			return runEnergyGraph(c.Context, energyOptions{
+			o := energyOptions{
 				Graph: c.String("graph"), Input: c.String("input"), LogSNR: c.String("logsnr"),
 				Class: c.String("class"), Out: c.String("out"), IO: c.String("io"),
 				Runtime: cli.RuntimeFrom(c),
-			}, c.App.Writer)
+			}
+			switch graph, model := c.String("graph"), c.String("model"); {
+			case (graph == "") == (model == ""):
+				return fmt.Errorf("energy: pass exactly one of --graph FILE.onnx and --model DIR|NAME")
+			case model != "":
+				if o.LogSNR != "" || o.IO != "" {
+					return fmt.Errorf("energy: --logsnr and --io belong to --graph; with --model pass --level")
+				}
+				return runEnergyModel(c.Context, energyModelOptions{
+					Model: model, Input: o.Input, Level: c.Int("level"), Class: o.Class, Out: o.Out,
+					Batch: c.Int(batchFlag.Name), Runtime: o.Runtime,
+				}, c.App.Writer)
+			}
+			if c.IsSet("level") {
+				return fmt.Errorf("energy: --level belongs to --model; with --graph pass --logsnr L.npy")
+			}
+			if o.LogSNR == "" {
+				return fmt.Errorf("--logsnr: with --graph pass the per-sample logSNR L.npy")
+			}
+			return runEnergyGraph(c.Context, o, c.App.Writer)
 		},
 	}
 }

@@ -1,0 +1,559 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+)
+
+const inferFixtures = "../../testdata/infer"
+
+// run runs cdrl-infer with args (plus --threads 1) and fails the test unless it exits 0 and
+// says what it wrote.
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append(args, "--threads", "1")...)
+	if code != 0 {
+		t.Fatalf("cdrl-infer %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	if !strings.Contains(stdout, "wrote ") || !strings.Contains(stdout, "done in ") {
+		t.Errorf("cdrl-infer %s: stdout does not say what was written and how long it took: %q", strings.Join(args, " "), stdout)
+	}
+	return stdout
+}
+
+// fails runs cdrl-infer with args and checks that it fails with an error mentioning every
+// string of want.
+func fails(t *testing.T, args []string, want ...string) {
+	t.Helper()
+	code, _, stderr := runCLI(t, append(args, "--threads", "1")...)
+	if code == 0 {
+		t.Fatalf("cdrl-infer %s: exit 0, want an error", strings.Join(args, " "))
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("cdrl-infer %s: error %q does not mention %q", strings.Join(args, " "), stderr, w)
+		}
+	}
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+func readNpyT(t *testing.T, path string) *tensor.Tensor {
+	t.Helper()
+	x, err := tensor.ReadNpyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.CheckFinite(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return x
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSampleFormats samples the toy model to PNG, CSV and NPY and the image model to a PNG
+// grid and NPY, guided.
+func TestSampleFormats(t *testing.T) {
+	dir := t.TempDir()
+	toy, dig := toyBundle(t), digitsBundle(t)
+
+	out := run(t, "sample", "--model", toy, "--n", "40", "--out", filepath.Join(dir, "p.png"))
+	if !strings.Contains(out, "wrote "+filepath.Join(dir, "p.png")) {
+		t.Errorf("stdout %q does not name p.png", out)
+	}
+	if b := readPNG(t, filepath.Join(dir, "p.png")).Bounds(); b.Dx() != scatterSize || b.Dy() != scatterSize {
+		t.Errorf("scatter is %v, want %dx%d", b, scatterSize, scatterSize)
+	}
+	run(t, "sample", "--model", toy, "--n", "40", "--out", filepath.Join(dir, "p.csv"))
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(dir, "p.csv")))), "\n")
+	if lines[0] != "x,y" || len(lines) != 41 || len(strings.Split(lines[1], ",")) != 2 {
+		t.Errorf("csv: header %q and %d lines, want x,y and 41", lines[0], len(lines))
+	}
+	run(t, "sample", "--model", toy, "--n", "40", "--out", filepath.Join(dir, "p.npy"))
+	if x := readNpyT(t, filepath.Join(dir, "p.npy")); !x.Shape.Equal(tensor.Shape{40, 2}) || x.DType != tensor.Float32 {
+		t.Errorf("npy: %v%v, want float32(40,2)", x.DType, x.Shape)
+	}
+	// The CSV holds the same points as the NPY (same seed).
+	x := readNpyT(t, filepath.Join(dir, "p.npy"))
+	if got, want := lines[1], string(pointsCSV(x.Float32[:2], 2)[4:]); got+"\n" != want {
+		t.Errorf("csv row 1 %q, npy row 0 %q", got, want)
+	}
+
+	out = run(t, "sample", "--model", dig, "--n", "6", "--class", "7", "--guidance", "2", "--out", filepath.Join(dir, "d.png"))
+	if !strings.Contains(out, "class 7, guidance 2") {
+		t.Errorf("stdout %q does not say class and guidance", out)
+	}
+	img := readPNG(t, filepath.Join(dir, "d.png"))
+	// 6 images: 3 columns, 2 rows of 56x56 tiles with 2-pixel borders.
+	if b := img.Bounds(); b.Dx() != 2+3*(56+2) || b.Dy() != 2+2*(56+2) {
+		t.Errorf("grid is %dx%d, want %dx%d", b.Dx(), b.Dy(), 2+3*58, 2+2*58)
+	}
+	if _, ok := img.(*image.Gray); !ok {
+		t.Errorf("grid of a 1-channel model is %T, want *image.Gray", img)
+	}
+	run(t, "sample", "--model", dig, "--n", "3", "--class", "3", "--out", filepath.Join(dir, "d.npy"))
+	if x := readNpyT(t, filepath.Join(dir, "d.npy")); !x.Shape.Equal(tensor.Shape{3, 1, 28, 28}) {
+		t.Errorf("npy shape %v, want (3,1,28,28)", x.Shape)
+	}
+	// The default guidance is the manifest's.
+	b, err := bundle.ReadDir(dig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, "sample", "--model", dig, "--n", "3", "--class", "3", "--guidance", "1", "--out", filepath.Join(dir, "g1.npy"))
+	run(t, "sample", "--model", dig, "--n", "3", "--class", "3", "--out", filepath.Join(dir, "g.npy"))
+	same := bytes.Equal(readFile(t, filepath.Join(dir, "g1.npy")), readFile(t, filepath.Join(dir, "g.npy")))
+	if same != (b.GuidanceDefault == 1) {
+		t.Errorf("guidance_default %g: --guidance 1 and no --guidance give the same output: %v", b.GuidanceDefault, same)
+	}
+}
+
+// TestSampleMatchesLibrary checks that the command writes what infer.Sampler.Sample returns.
+func TestSampleMatchesLibrary(t *testing.T) {
+	dig := digitsBundle(t)
+	path := filepath.Join(t.TempDir(), "x.npy")
+	run(t, "sample", "--model", dig, "--n", "5", "--class", "7", "--guidance", "0.5", "--seed", "11", "--steps", "3", "--batch", "2", "--out", path)
+	b, err := bundle.ReadDir(dig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want, err := s.Sample(context.Background(), 5, infer.SampleOptions{Seed: 11, Class: 2, Guidance: 0.5, Steps: 3, Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readNpyT(t, path).Float32; !slices.Equal(got, want) {
+		t.Errorf("the command's samples differ from Sampler.Sample's")
+	}
+}
+
+// TestSampleSeeds checks that the same seed writes the same file and another seed another.
+func TestSampleSeeds(t *testing.T) {
+	dir := t.TempDir()
+	toy := toyBundle(t)
+	for _, c := range []struct{ name, seed string }{{"a", "5"}, {"b", "5"}, {"c", "6"}} {
+		run(t, "sample", "--model", toy, "--n", "20", "--seed", c.seed, "--batch", "7", "--out", filepath.Join(dir, c.name+".csv"))
+	}
+	a, b, c := readFile(t, filepath.Join(dir, "a.csv")), readFile(t, filepath.Join(dir, "b.csv")), readFile(t, filepath.Join(dir, "c.csv"))
+	if !bytes.Equal(a, b) {
+		t.Errorf("seed 5 twice gave different files")
+	}
+	if bytes.Equal(a, c) {
+		t.Errorf("seeds 5 and 6 gave the same file")
+	}
+}
+
+// TestSampleCancelled checks that an interrupted command stops with exit code 130.
+func TestSampleCancelled(t *testing.T) {
+	toy := toyBundle(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	app := newApp()
+	app.Writer = &stdout
+	out := filepath.Join(t.TempDir(), "x.csv")
+	code := cli.Run(ctx, app, []string{"cdrl-infer", "sample", "--model", toy, "--n", "5", "--out", out, "--threads", "1"}, &stderr)
+	if code != 130 || !strings.Contains(stderr.String(), "canceled") {
+		t.Errorf("exit %d, stderr %q; want 130 and context canceled", code, stderr.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("an interrupted run wrote %s", out)
+	}
+}
+
+// TestSampleErrors checks the errors of bad flags: they name the flag and say what is wrong.
+func TestSampleErrors(t *testing.T) {
+	dir := t.TempDir()
+	toy, dig := toyBundle(t), digitsBundle(t)
+	out := filepath.Join(dir, "x.png")
+	notDir := filepath.Join(inferFixtures, "digit.png")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown class", []string{"--model", dig, "--n", "2", "--class", "9", "--out", out}, []string{"--class 9", `"3", "7"`}},
+		{"class on unconditional", []string{"--model", toy, "--n", "2", "--class", "1", "--out", out}, []string{"--class 1", "unconditional"}},
+		{"guidance without class", []string{"--model", dig, "--n", "2", "--guidance", "1", "--out", out}, []string{"--guidance", "--class"}},
+		{"negative guidance", []string{"--model", dig, "--n", "2", "--class", "3", "--guidance", "-1", "--out", out}, []string{"--guidance -1"}},
+		{"n", []string{"--model", toy, "--n", "0", "--out", out}, []string{"--n 0"}},
+		{"steps", []string{"--model", toy, "--n", "2", "--steps", "-1", "--out", out}, []string{"--steps -1"}},
+		{"batch", []string{"--model", toy, "--n", "2", "--batch", "-1", "--out", out}, []string{"--batch -1"}},
+		{"format", []string{"--model", toy, "--n", "2", "--out", filepath.Join(dir, "x.txt")}, []string{"--out", "x.txt", ".png, .csv, .npy"}},
+		{"csv of images", []string{"--model", dig, "--n", "2", "--out", filepath.Join(dir, "x.csv")}, []string{"--out", ".png, .npy"}},
+		{"no embedded model", []string{"--model", "nosuchmodel", "--n", "2", "--out", out}, []string{"--model nosuchmodel", "no embedded model", "--model DIR"}},
+		{"default model", []string{"--n", "2", "--out", out}, []string{"--model mnist", "no embedded model"}},
+		{"missing folder", []string{"--model", filepath.Join(dir, "none"), "--n", "2", "--out", out}, []string{"--model", "none", "no such folder"}},
+		{"file as model", []string{"--model", notDir, "--n", "2", "--out", out}, []string{"--model", "digit.png", "not a folder"}},
+		{"not a bundle", []string{"--model", dir, "--n", "2", "--out", out}, []string{"--model", "manifest.json"}},
+		{"missing out", []string{"--model", toy, "--n", "2"}, []string{"out"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { fails(t, append([]string{"sample"}, c.args...), c.want...) })
+	}
+}
+
+// TestInpaintKeepsKnownPixels inpaints the fixture digit with the fixture mask and checks that
+// the kept pixels of the output PNG are the input PNG's, byte for byte.
+func TestInpaintKeepsKnownPixels(t *testing.T) {
+	dir := t.TempDir()
+	dig := digitsBundle(t)
+	in := readPNG(t, filepath.Join(inferFixtures, "digit.png")).(*image.Gray)
+	for _, c := range []struct {
+		name   string
+		args   []string
+		keepLo bool // the left half is kept (the mask's black side)
+	}{
+		{"plain", nil, true},
+		{"inverted", []string{"--invert-mask"}, false},
+		{"class guided", []string{"--class", "3", "--guidance", "1.5"}, true},
+		{"alpha mask", []string{"--mask", filepath.Join(inferFixtures, "mask-alpha.png")}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, c.name+".png")
+			args := []string{"inpaint", "--model", dig, "--image", filepath.Join(inferFixtures, "digit.png"), "--out", out}
+			if !slices.Contains(c.args, "--mask") {
+				args = append(args, "--mask", filepath.Join(inferFixtures, "mask-gray.png"))
+			}
+			stdout := run(t, append(args, c.args...)...)
+			if !strings.Contains(stdout, "392 of 784 pixels kept") {
+				t.Errorf("stdout %q does not count the kept pixels", stdout)
+			}
+			got, ok := readPNG(t, out).(*image.Gray)
+			if !ok {
+				t.Fatalf("output is %T, want a grayscale PNG like the input", readPNG(t, out))
+			}
+			if got.Bounds() != in.Bounds() {
+				t.Fatalf("output is %v, want the input's %v", got.Bounds(), in.Bounds())
+			}
+			generated := 0
+			for y := range 28 {
+				for x := range 28 {
+					kept := (x < 14) == c.keepLo
+					if kept && got.GrayAt(x, y) != in.GrayAt(x, y) {
+						t.Fatalf("kept pixel (%d, %d) = %d, the input's is %d", x, y, got.GrayAt(x, y).Y, in.GrayAt(x, y).Y)
+					}
+					if !kept && got.GrayAt(x, y) != in.GrayAt(x, y) {
+						generated++
+					}
+				}
+			}
+			if generated == 0 {
+				t.Errorf("no generated pixel differs from the input")
+			}
+		})
+	}
+}
+
+// TestInpaintCandidates checks --n > 1 (a grid), NPY output and reproducibility.
+func TestInpaintCandidates(t *testing.T) {
+	dir := t.TempDir()
+	dig := digitsBundle(t)
+	args := []string{"inpaint", "--model", dig, "--image", filepath.Join(inferFixtures, "digit.png"), "--mask", filepath.Join(inferFixtures, "mask.jpg"), "--n", "4", "--seed", "3"}
+	run(t, append(args, "--out", filepath.Join(dir, "grid.png"))...)
+	if b := readPNG(t, filepath.Join(dir, "grid.png")).Bounds(); b.Dx() != 2+2*58 || b.Dy() != 2+2*58 {
+		t.Errorf("grid of 4 is %v, want 2x2 tiles (%d pixels square)", b, 2+2*58)
+	}
+	run(t, append(args, "--out", filepath.Join(dir, "a.npy"))...)
+	run(t, append(args, "--out", filepath.Join(dir, "b.npy"), "--batch", "4")...)
+	a := readNpyT(t, filepath.Join(dir, "a.npy"))
+	if !a.Shape.Equal(tensor.Shape{4, 1, 28, 28}) {
+		t.Fatalf("npy shape %v, want (4,1,28,28)", a.Shape)
+	}
+	if !slices.Equal(a.Float32, readNpyT(t, filepath.Join(dir, "b.npy")).Float32) {
+		t.Errorf("the same seed and batch gave different candidates")
+	}
+	img, err := infer.ReadImage(filepath.Join(inferFixtures, "digit.png"), 1, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		for p := range 784 {
+			if p%28 < 14 && a.Float32[i*784+p] != img[p] {
+				t.Fatalf("candidate %d, kept pixel %d = %v, want %v", i, p, a.Float32[i*784+p], img[p])
+			}
+		}
+	}
+}
+
+func TestInpaintErrors(t *testing.T) {
+	dir := t.TempDir()
+	dig, toy := digitsBundle(t), toyBundle(t)
+	digit, mask := filepath.Join(inferFixtures, "digit.png"), filepath.Join(inferFixtures, "mask-gray.png")
+	out := filepath.Join(dir, "o.png")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"mask size", []string{"--model", dig, "--image", digit, "--mask", filepath.Join(inferFixtures, "mask-small.png")}, []string{"--mask", "mask-small.png", "27x28"}},
+		{"mask not an image", []string{"--model", dig, "--image", digit, "--mask", filepath.Join(inferFixtures, "not-an-image.png")}, []string{"--mask", "not-an-image.png", "not a PNG or JPEG"}},
+		{"missing mask", []string{"--model", dig, "--image", digit, "--mask", filepath.Join(dir, "none.png")}, []string{"--mask", "none.png"}},
+		{"image size", []string{"--model", dig, "--image", filepath.Join(inferFixtures, "mask-small.png"), "--mask", mask}, []string{"--image", "mask-small.png", "27x28"}},
+		{"points model", []string{"--model", toy, "--image", digit, "--mask", mask}, []string{"inpaint", "image model"}},
+		{"unknown class", []string{"--model", dig, "--image", digit, "--mask", mask, "--class", "x"}, []string{"--class x", `"3", "7"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fails(t, append(append([]string{"inpaint"}, c.args...), "--out", out), c.want...)
+		})
+	}
+	fails(t, []string{"inpaint", "--model", dig, "--image", digit, "--mask", mask, "--out", filepath.Join(dir, "o.csv")}, "--out", ".png, .npy")
+}
+
+// TestCompose composes the two classes of the image model.
+func TestCompose(t *testing.T) {
+	dir := t.TempDir()
+	dig, toy := digitsBundle(t), toyBundle(t)
+	stdout := run(t, "compose", "--model", dig, "--classes", "3,7", "--guidance", "1", "--n", "4", "--out", filepath.Join(dir, "c.png"))
+	if !strings.Contains(stdout, "classes 3+7 composed with guidance 1") {
+		t.Errorf("stdout %q", stdout)
+	}
+	if b := readPNG(t, filepath.Join(dir, "c.png")).Bounds(); b.Dx() != 2+2*58 {
+		t.Errorf("grid of 4 is %v", b)
+	}
+	run(t, "compose", "--model", dig, "--classes", "3, 7", "--n", "2", "--out", filepath.Join(dir, "c.npy"))
+	if x := readNpyT(t, filepath.Join(dir, "c.npy")); !x.Shape.Equal(tensor.Shape{2, 1, 28, 28}) {
+		t.Errorf("npy shape %v", x.Shape)
+	}
+	out := filepath.Join(dir, "x.png")
+	fails(t, []string{"compose", "--model", dig, "--classes", "3,9", "--n", "2", "--out", out}, "--classes", `"9"`, `"3", "7"`)
+	fails(t, []string{"compose", "--model", dig, "--classes", ",", "--n", "2", "--out", out}, "--classes", "no class labels")
+	fails(t, []string{"compose", "--model", toy, "--classes", "1", "--n", "2", "--out", out}, "--classes", "unconditional")
+	fails(t, []string{"compose", "--model", dig, "--classes", "3", "--n", "2", "--guidance", "-2", "--out", out}, "weight -2")
+}
+
+// TestOOD scores a folder of PNGs, one PNG, an NPY array and a CSV of points.
+func TestOOD(t *testing.T) {
+	dir := t.TempDir()
+	dig, toy := digitsBundle(t), toyBundle(t)
+	imgs := filepath.Join(dir, "imgs")
+	if err := os.MkdirAll(imgs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"a.png", "b.png", "c,d.png"}
+	for i, n := range names {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(p * (i + 1))
+		}
+		if err := writePNG(filepath.Join(imgs, n), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(imgs, "notes.txt"), []byte("skipped"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scores := filepath.Join(dir, "dir.csv")
+	run(t, "ood", "--model", dig, "--input", imgs, "--out", scores, "--batch", "2")
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, scores))), "\n")
+	if len(lines) != 4 || lines[0] != "input,score" || !strings.HasPrefix(lines[1], "a.png,") || !strings.HasPrefix(lines[3], `"c,d.png",`) {
+		t.Errorf("scores of a folder:\n%s", strings.Join(lines, "\n"))
+	}
+	// The folder's scores are Sampler.OOD's.
+	b, err := bundle.ReadDir(dig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, err := infer.ReadImage(filepath.Join(imgs, "b.png"), 1, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.OOD(context.Background(), x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimPrefix(lines[2], "b.png,"); got != scoreText(want[0]) {
+		t.Errorf("b.png scored %s, Sampler.OOD says %v", got, want[0])
+	}
+
+	run(t, "ood", "--model", dig, "--input", filepath.Join(imgs, "b.png"), "--out", filepath.Join(dir, "one.csv"))
+	if got := string(readFile(t, filepath.Join(dir, "one.csv"))); got != "input,score\n"+lines[2]+"\n" {
+		t.Errorf("one PNG: %q, want the folder's row %q", got, lines[2])
+	}
+
+	npy := filepath.Join(dir, "x.npy")
+	if err := tensor.WriteNpyFile(npy, tensor.FromFloat32(make([]float32, 5*784), 5, 1, 28, 28)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ood", "--model", dig, "--input", npy, "--out", filepath.Join(dir, "npy.csv"))
+	lines = strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(dir, "npy.csv")))), "\n")
+	if len(lines) != 6 || !strings.HasPrefix(lines[1], "0,") || !strings.HasPrefix(lines[5], "4,") {
+		t.Errorf("scores of an array:\n%s", strings.Join(lines, "\n"))
+	}
+
+	pts := filepath.Join(dir, "p.csv")
+	if err := os.WriteFile(pts, []byte("x,y\n1,2\n-3,0.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "ood", "--model", toy, "--input", pts, "--out", filepath.Join(dir, "pts.csv"))
+	if n := len(strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(dir, "pts.csv")))), "\n")); n != 3 {
+		t.Errorf("scores of 2 points: %d lines, want 3", n)
+	}
+
+	wrong := filepath.Join(dir, "wrong.npy")
+	if err := tensor.WriteNpyFile(wrong, tensor.New(tensor.Float32, 2, 3)); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, []string{"ood", "--model", dig, "--input", wrong, "--out", scores}, "--input", "wrong.npy", "(N,1,28,28)")
+	fails(t, []string{"ood", "--model", dig, "--input", filepath.Join(inferFixtures, "mask-small.png"), "--out", scores}, "mask-small.png", "27x28")
+	fails(t, []string{"ood", "--model", dig, "--input", pts, "--out", scores}, "--input", "p.csv")
+	fails(t, []string{"ood", "--model", dig, "--input", npy, "--out", filepath.Join(dir, "s.txt")}, "--out", ".csv")
+	empty := filepath.Join(dir, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, []string{"ood", "--model", dig, "--input", empty, "--out", scores}, "--input", "no PNG or JPEG")
+}
+
+// scoreText formats a score as the ood command does.
+func scoreText(v float64) string { return strconv.FormatFloat(v, 'g', -1, 32) }
+
+// TestEnergyModel checks `energy --model`: energies at a level and gradients with respect to
+// the inputs, against Sampler.Energy and a finite difference.
+func TestEnergyModel(t *testing.T) {
+	dir := t.TempDir()
+	toy, dig := toyBundle(t), digitsBundle(t)
+	pts := filepath.Join(dir, "p.csv")
+	if err := os.WriteFile(pts, []byte("x,y\n1,2\n-3,0.5\n4,-4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout := run(t, "energy", "--model", toy, "--input", pts, "--level", "1", "--out", filepath.Join(dir, "toy"))
+	if !strings.Contains(stdout, "energy.npy") || !strings.Contains(stdout, "grad.npy") || !strings.Contains(stdout, "log-density") {
+		t.Errorf("stdout %q", stdout)
+	}
+	e, g := readNpyT(t, filepath.Join(dir, "toy", "energy.npy")), readNpyT(t, filepath.Join(dir, "toy", "grad.npy"))
+	if !e.Shape.Equal(tensor.Shape{3}) || !g.Shape.Equal(tensor.Shape{3, 2}) {
+		t.Fatalf("shapes %v and %v, want (3) and (3,2)", e.Shape, g.Shape)
+	}
+	b, err := bundle.ReadDir(toy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x := []float32{1, 2, -3, 0.5, 4, -4}
+	f, _, err := s.Energy(context.Background(), x, 3, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(e.Float32, f) {
+		t.Errorf("energies %v, Sampler.Energy %v", e.Float32, f)
+	}
+	// d energy / d x_0 by central differences in float32 (coarse: a 1e-2 step).
+	const h = 1e-2
+	xp, xm := slices.Clone(x), slices.Clone(x)
+	xp[0] += h
+	xm[0] -= h
+	fp, _, _ := s.Energy(context.Background(), xp, 3, 1, nil)
+	fm, _, _ := s.Energy(context.Background(), xm, 3, 1, nil)
+	fd := (float64(fp[0]) - float64(fm[0])) / (2 * h)
+	if got := float64(g.Float32[0]); abs(got-fd) > 0.05*max(abs(fd), 1e-3)+1e-4 {
+		t.Errorf("grad[0][0] = %g, finite difference %g", got, fd)
+	}
+
+	run(t, "energy", "--model", dig, "--input", filepath.Join(inferFixtures, "digit.png"), "--level", "2", "--class", "7", "--out", filepath.Join(dir, "dig"))
+	if g := readNpyT(t, filepath.Join(dir, "dig", "grad.npy")); !g.Shape.Equal(tensor.Shape{1, 1, 28, 28}) {
+		t.Errorf("grad of one PNG has shape %v, want (1,1,28,28)", g.Shape)
+	}
+	npy := filepath.Join(dir, "x.npy")
+	if err := tensor.WriteNpyFile(npy, tensor.FromFloat32(make([]float32, 3*784), 3, 1, 28, 28)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "energy", "--model", dig, "--input", npy, "--level", "0", "--batch", "2", "--out", filepath.Join(dir, "npy"))
+	if e := readNpyT(t, filepath.Join(dir, "npy", "energy.npy")); !e.Shape.Equal(tensor.Shape{3}) || e.Float32[0] != e.Float32[2] {
+		t.Errorf("energies of 3 equal inputs: %v%v", e.Shape, e.Float32)
+	}
+
+	out := filepath.Join(dir, "bad")
+	graph := fixture("mlp_opset13", "onnx")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"both", []string{"--graph", graph, "--model", toy, "--input", pts}, []string{"exactly one of --graph", "--model"}},
+		{"neither", []string{"--input", pts}, []string{"exactly one of --graph", "--model"}},
+		{"level range", []string{"--model", toy, "--input", pts, "--level", "6"}, []string{"--level 6", "0..5"}},
+		{"logsnr with model", []string{"--model", toy, "--input", pts, "--logsnr", "l.npy"}, []string{"--logsnr", "--graph"}},
+		{"level with graph", []string{"--graph", graph, "--input", fixture("mlp_opset13", "x.npy"), "--level", "1"}, []string{"--level", "--model"}},
+		{"graph without logsnr", []string{"--graph", graph, "--input", fixture("mlp_opset13", "x.npy")}, []string{"--logsnr"}},
+		{"class on unconditional", []string{"--model", toy, "--input", pts, "--class", "1"}, []string{"--class 1", "unconditional"}},
+		{"png for points", []string{"--model", toy, "--input", filepath.Join(inferFixtures, "digit.png")}, []string{"--input", "digit.png", "points"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { fails(t, append(append([]string{"energy"}, c.args...), "--out", out), c.want...) })
+	}
+}
+
+func abs(v float64) float64 { return max(v, -v) }
+
+// TestHelp checks that every command's --help shows examples and the defaults.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256)", "(default: 1)", "guidance_default", "--steps"}},
+		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)"}},
+		{"compose", []string{"Examples:", "--classes", "guidance_default"}},
+		{"ood", []string{"Examples:", "input,score", `(default: "mnist")`}},
+		{"energy", []string{"Examples:", "--graph", "--model", "--level", "(default: 0)"}},
+	} {
+		code, stdout, stderr := runCLI(t, c.cmd, "--help")
+		if code != 0 {
+			t.Fatalf("%s --help: exit %d: %s", c.cmd, code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s --help does not mention %q", c.cmd, w)
+			}
+		}
+	}
+}

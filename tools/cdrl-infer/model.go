@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+)
+
+// zooLookup returns the embedded bundle of a model NAME (--model NAME). Until package
+// models/zoo ships trained bundles, no name is known.
+var zooLookup = func(name string) (*bundle.Bundle, error) {
+	return nil, fmt.Errorf("no embedded model %q; pass --model DIR (a bundle folder, e.g. the model/ folder of a cdrl-train run)", name)
+}
+
+// readModel reads the bundle --model names: a folder, or else the name of an embedded model.
+func readModel(spec string) (*bundle.Bundle, error) {
+	if spec == "" {
+		return nil, errors.New("--model: no model given; pass a bundle folder or an embedded model's name")
+	}
+	info, err := os.Stat(spec)
+	switch {
+	case err == nil && !info.IsDir():
+		return nil, fmt.Errorf("--model %s: not a folder; a bundle is a folder holding %s and its graphs", spec, bundle.ManifestFile)
+	case err == nil:
+		b, err := bundle.ReadDir(spec)
+		if err != nil {
+			return nil, fmt.Errorf("--model %s: %w", spec, err)
+		}
+		return b, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("--model %s: %w", spec, err)
+	case strings.ContainsAny(spec, `/\`) || strings.HasPrefix(spec, "."):
+		return nil, fmt.Errorf("--model %s: no such folder", spec)
+	}
+	b, err := zooLookup(spec)
+	if err != nil {
+		return nil, fmt.Errorf("--model %s: %w", spec, err)
+	}
+	return b, nil
+}
+
+// model is an opened --model: its bundle, where it came from and a sampler on it.
+type model struct {
+	spec string
+	b    *bundle.Bundle
+	s    *infer.Sampler
+}
+
+// openModel reads --model and opens a sampler on it with the runtime flags' settings. The
+// caller closes it.
+func openModel(spec string, rt cli.Runtime) (*model, error) {
+	b, err := readModel(spec)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rt.Init()
+	if err != nil {
+		return nil, err
+	}
+	s, err := infer.NewSampler(b, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--model %s: %w", spec, err)
+	}
+	return &model{spec: spec, b: b, s: s}, nil
+}
+
+// Close releases the sampler.
+func (m *model) Close() error { return m.s.Close() }
+
+// manifest returns the model's manifest.
+func (m *model) manifest() *bundle.Manifest { return &m.b.Manifest }
+
+// dim returns the number of values of one sample.
+func (m *model) dim() int {
+	d := 1
+	for _, v := range m.b.Shape {
+		d *= v
+	}
+	return d
+}
+
+// image returns the channels, height and width of an image model, or an error naming the
+// command for a points model.
+func (m *model) image(command string) (c, h, w int, err error) {
+	if m.b.Kind != bundle.KindImage || len(m.b.Shape) != 3 {
+		return 0, 0, 0, fmt.Errorf("%s: --model %s generates %s of shape %v; %s needs an image model", command, m.spec, m.b.Kind, m.b.Shape, command)
+	}
+	return m.b.Shape[0], m.b.Shape[1], m.b.Shape[2], nil
+}
+
+// describe says what the model generates, for the commands' summary lines.
+func (m *model) describe() string {
+	what := fmt.Sprintf("%s %v", m.b.Kind, m.b.Shape)
+	if len(m.b.Classes) > 0 {
+		what += fmt.Sprintf(", %d classes", len(m.b.Classes))
+	}
+	return fmt.Sprintf("model %s (%s)", m.spec, what)
+}
+
+// classID maps the --class label to the internal class id; "" is the null class 0.
+func (m *model) classID(label string) (int64, error) {
+	if label == "" {
+		return bundle.NullClass, nil
+	}
+	if len(m.b.Classes) == 0 {
+		return 0, fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", label, m.spec)
+	}
+	id, err := m.b.ClassID(label)
+	if err != nil {
+		return 0, fmt.Errorf("--class %s: %w", label, err)
+	}
+	return id, nil
+}
+
+// guidance returns the guidance weight to use: --guidance when given, else the manifest's
+// default; 0 without a class, where guidance has no effect (and --guidance is an error).
+func (m *model) guidance(flag *float64, class int64) (float64, error) {
+	if class == bundle.NullClass {
+		if flag != nil {
+			return 0, errors.New("--guidance: guidance needs a class; pass --class LABEL as well")
+		}
+		return 0, nil
+	}
+	w := m.b.GuidanceDefault
+	if flag != nil {
+		w = *flag
+	}
+	if !(w >= 0) || math.IsInf(w, 0) {
+		return 0, fmt.Errorf("--guidance %g: want a finite weight >= 0", w)
+	}
+	return w, nil
+}
+
+// sampleOptions returns the infer options of the shared sampling flags.
+func (o genOptions) sampleOptions() infer.SampleOptions {
+	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: o.Batch}
+}
+
+// check validates the shared sampling flags.
+func (o genOptions) check() error {
+	switch {
+	case o.N < 1:
+		return fmt.Errorf("--n %d: want at least 1", o.N)
+	case o.Steps < 0:
+		return fmt.Errorf("--steps %d: want 0 (the model's) or more", o.Steps)
+	case o.Batch < 0:
+		return fmt.Errorf("--batch %d: want 0 (all at once) or more", o.Batch)
+	}
+	return nil
+}

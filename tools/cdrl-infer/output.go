@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/infer/plot"
+	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+)
+
+// Output formats by file extension.
+const (
+	extPNG = ".png"
+	extCSV = ".csv"
+	extNPY = ".npy"
+)
+
+// gridScale enlarges every pixel of a sample grid to a gridScale x gridScale block.
+const gridScale = 2
+
+// scatterSize is the side in pixels of a points scatter picture.
+const scatterSize = 512
+
+// outputFormat returns the extension of an --out file among the allowed ones, or an error that
+// lists them.
+func outputFormat(path string, allowed ...string) (string, error) {
+	if path == "" {
+		return "", fmt.Errorf("--out: no file given")
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, a := range allowed {
+		if ext == a {
+			return ext, nil
+		}
+	}
+	return "", fmt.Errorf("--out %s: unknown format %q; want a file ending in %s", path, ext, strings.Join(allowed, ", "))
+}
+
+// sampleFormats returns the --out formats of a model: PNG and NPY for images, and CSV too for
+// points.
+func sampleFormats(m *bundle.Manifest) []string {
+	if m.Kind == bundle.KindPoints {
+		return []string{extPNG, extCSV, extNPY}
+	}
+	return []string{extPNG, extNPY}
+}
+
+// writeSamples writes n samples of the model to path in the format of its extension: a PNG
+// grid of images or a scatter picture of 2-D points, a CSV of points, or an NPY array of shape
+// (n, shape...).
+func writeSamples(path string, m *bundle.Manifest, x []float32, n int) error {
+	ext, err := outputFormat(path, sampleFormats(m)...)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	switch ext {
+	case extNPY:
+		if err := tensor.WriteNpyFile(path, tensor.FromFloat32(x, append([]int{n}, m.Shape...)...)); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		return nil
+	case extCSV:
+		return writeFileAtomic(path, pointsCSV(x, m.Shape[0]))
+	}
+	var img image.Image
+	if m.Kind == bundle.KindImage {
+		cols := int(math.Ceil(math.Sqrt(float64(n))))
+		img, err = plot.ImageGrid(x, n, m.Shape[0], m.Shape[1], m.Shape[2], cols, gridScale)
+	} else {
+		if m.Shape[0] != 2 {
+			return fmt.Errorf("--out %s: a PNG shows 2-D points; these have %d coordinates (write .csv or .npy)", path, m.Shape[0])
+		}
+		margin := (m.Range[1] - m.Range[0]) / 32
+		img, err = plot.Scatter([][]float32{x}, m.Range[0]-margin, m.Range[1]+margin, scatterSize)
+	}
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := plot.WritePNG(path, img); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
+// pointsCSV formats points of d coordinates with a header line: x,y for 2-D points, else
+// x0,x1,...
+func pointsCSV(x []float32, d int) []byte {
+	var b bytes.Buffer
+	if d == 2 {
+		b.WriteString("x,y\n")
+	} else {
+		for j := range d {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "x%d", j)
+		}
+		b.WriteByte('\n')
+	}
+	for i := 0; i < len(x); i += d {
+		for j := range d {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatFloat(float64(x[i+j]), 'g', -1, 32))
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// dirOf returns the folder of path, "." for a bare name.
+func dirOf(path string) string {
+	if d := filepath.Dir(path); d != "" {
+		return d
+	}
+	return "."
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same folder, renamed
+// over path once complete, so readers never see part of a file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := dirOf(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("--out %s: %w", path, err)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// inputs are samples read from --input: n samples of the model's shape and a name for each.
+type inputs struct {
+	x     []float32
+	n     int
+	names []string // file names (a folder) or indices (an array file)
+	shape []int    // the array's shape as read, for outputs shaped like the input
+}
+
+// readInputs reads --input for a model: a folder of PNG/JPEG images, one image file, an .npy
+// array of shape (N, shape...) or, for points, a .csv of N rows (a header line is skipped).
+func readInputs(path string, m *bundle.Manifest) (*inputs, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--input: no file or folder given")
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	if info.IsDir() {
+		return readImageDir(path, m)
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".png", ".jpg", ".jpeg":
+		c, h, w, err := imageShape(path, m)
+		if err != nil {
+			return nil, err
+		}
+		x, err := infer.ReadImage(path, c, h, w)
+		if err != nil {
+			return nil, fmt.Errorf("--input: %w", err)
+		}
+		return &inputs{x: x, n: 1, names: []string{filepath.Base(path)}, shape: append([]int{1}, m.Shape...)}, nil
+	case extNPY:
+		return readNpyInputs(path, m)
+	case extCSV:
+		if m.Kind != bundle.KindPoints {
+			return nil, fmt.Errorf("--input %s: a .csv holds points, the model generates images (pass .png, .npy or a folder)", path)
+		}
+		return readCSVInputs(path, m.Shape[0])
+	default:
+		return nil, fmt.Errorf("--input %s: unknown format %q; want a folder, .png, .jpg, .npy or (points) .csv", path, ext)
+	}
+}
+
+// imageShape returns the image shape of an image model, or an error naming the input file.
+func imageShape(path string, m *bundle.Manifest) (c, h, w int, err error) {
+	if m.Kind != bundle.KindImage || len(m.Shape) != 3 {
+		return 0, 0, 0, fmt.Errorf("--input %s: an image, but the model generates %s of shape %v", path, m.Kind, m.Shape)
+	}
+	return m.Shape[0], m.Shape[1], m.Shape[2], nil
+}
+
+func readImageDir(dir string, m *bundle.Manifest) (*inputs, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".png", ".jpg", ".jpeg":
+			if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--input %s: the folder has no PNG or JPEG files", dir)
+	}
+	sort.Strings(names)
+	c, h, w, err := imageShape(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	in := &inputs{n: len(names), names: names, shape: append([]int{len(names)}, m.Shape...)}
+	for _, name := range names {
+		x, err := infer.ReadImage(filepath.Join(dir, name), c, h, w)
+		if err != nil {
+			return nil, fmt.Errorf("--input: %w", err)
+		}
+		in.x = append(in.x, x...)
+	}
+	return in, nil
+}
+
+func readNpyInputs(path string, m *bundle.Manifest) (*inputs, error) {
+	t, err := tensor.ReadNpyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	if t = toFloat32(t); t.DType != tensor.Float32 {
+		return nil, fmt.Errorf("--input %s: %v data, want float32", path, t.DType)
+	}
+	want := append([]int{-1}, m.Shape...)
+	ok := len(t.Shape) == len(want) && t.Shape[0] >= 1
+	for k := 1; ok && k < len(want); k++ {
+		ok = t.Shape[k] == want[k]
+	}
+	if !ok {
+		return nil, fmt.Errorf("--input %s: shape %v, want (N,%s) for the model's samples", path, t.Shape, joinInts(m.Shape))
+	}
+	if err := t.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("--input %s: %w", path, err)
+	}
+	return &inputs{x: t.Float32, n: t.Shape[0], names: indexNames(t.Shape[0]), shape: t.Shape.Clone()}, nil
+}
+
+func readCSVInputs(path string, d int) (*inputs, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	var x []float32
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		fields := strings.Split(line, ",")
+		vals := make([]float32, 0, len(fields))
+		numeric := true
+		for _, f := range fields {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+			if err != nil {
+				numeric = false
+				break
+			}
+			vals = append(vals, float32(v))
+		}
+		switch {
+		case !numeric && i == 0 && len(x) == 0: // a header line
+			continue
+		case !numeric:
+			return nil, fmt.Errorf("--input %s: line %d: %q is not %d numbers", path, i+1, line, d)
+		case len(vals) != d:
+			return nil, fmt.Errorf("--input %s: line %d has %d values, the model's points %d", path, i+1, len(vals), d)
+		}
+		for _, v := range vals {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("--input %s: line %d: %q is not finite", path, i+1, line)
+			}
+		}
+		x = append(x, vals...)
+	}
+	if len(x) == 0 {
+		return nil, fmt.Errorf("--input %s: no points", path)
+	}
+	n := len(x) / d
+	return &inputs{x: x, n: n, names: indexNames(n), shape: []int{n, d}}, nil
+}
+
+func indexNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	return names
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, d := range v {
+		s[i] = strconv.Itoa(d)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cdrl-go/cdrl/tools/internal/cli"
+	ucli "github.com/urfave/cli/v2"
+)
+
+// sampleOptions are the flags of `cdrl-infer sample`.
+type sampleOptions struct {
+	genOptions
+	Class string
+}
+
+func sampleCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "sample",
+		Usage: "draw samples from a trained model (noise -> data, level by level)",
+		Description: `Draws N samples: at every noise level an initializer proposal refined by Langevin steps
+on the energy, then (images) a final denoising step. A conditional model samples --class
+(a label of its manifest) with classifier-free guidance --guidance, or unconditionally
+without --class. The output format follows the --out extension: .png (a grid of images, or a
+scatter picture of 2-D points), .npy (float32, (N,C,H,W) images or (N,2) points) or .csv
+(points, header x,y).
+
+Examples:
+   cdrl-infer sample --n 64 --out samples.png
+   cdrl-infer sample --model runs/mnist/model --n 16 --class 7 --guidance 1 --out sevens.png
+   cdrl-infer sample --model runs/toy/model --n 5000 --out points.csv
+   cdrl-infer sample --model toy2d --n 5000 --steps 8 --seed 3 --out points.npy`,
+		Flags: sampleFlags(
+			&ucli.IntFlag{Name: "n", Required: true, Category: categorySampling, DefaultText: "none, required", Usage: "number of samples `N`"},
+			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `FILE`: .png, .npy, or .csv (points)"},
+			classFlag, guidanceFlag,
+		),
+		Action: func(c *ucli.Context) error {
+			return runSample(c.Context, sampleOptions{genOptions: genFrom(c), Class: c.String(classFlag.Name)}, c.App.Writer)
+		},
+	}
+}
+
+func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
+	start := time.Now()
+	if err := o.check(); err != nil {
+		return err
+	}
+	m, err := openModel(o.Model, o.Runtime)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if _, err := outputFormat(o.Out, sampleFormats(m.manifest())...); err != nil {
+		return err
+	}
+	id, err := m.classID(o.Class)
+	if err != nil {
+		return err
+	}
+	w, err := m.guidance(o.Guidance, id)
+	if err != nil {
+		return err
+	}
+	so := o.sampleOptions()
+	so.Class, so.Guidance = id, w
+	x, err := m.s.Sample(ctx, o.N, so)
+	if err != nil {
+		return err
+	}
+	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(o.Class, w), o.Seed)
+	cli.Done(stdout, start, o.Out)
+	return nil
+}
+
+// conditioning describes the class and guidance of a run.
+func conditioning(label string, w float64) string {
+	if label == "" {
+		return "unconditional"
+	}
+	return fmt.Sprintf("class %s, guidance %g", label, w)
+}
