@@ -14,10 +14,28 @@ import (
 
 // Sampler draws samples from a trained bundle: from noise, level by level, an initializer
 // proposal refined by Langevin steps on the energy (cdrl-method.md section 6), with
-// classifier-free guidance for conditional models (section 7).
+// classifier-free guidance for conditional models (section 7). Besides Sample it inpaints
+// (Inpaint, 8.3), samples compositions of classes (Compose, 8.2), scores inputs for
+// out-of-distribution detection (OOD, 8.1) and evaluates the energy of a level (Energy).
+//
+// Every network call batches what guidance or composition needs: the conditional and the
+// null-class halves (or one group per composed class plus the null class) run as one batch, and
+// the outputs are mixed in Go. SampleOptions.Batch splits large n into chunks sampled one after
+// the other.
+//
+// Randomness: sample i draws all its noise from its own stream, seeded from (Seed, i), so the
+// same options give bit-identical results, and sample i does not depend on n or on the chunk
+// size except through ONNX Runtime's rounding, which may differ between batch sizes (and which
+// a chain can amplify where the networks' piecewise-linear activations switch).
+//
+// Cancellation: the context is checked before every Langevin step and passed to every ONNX
+// Runtime run, which terminates when it is done; the methods then return an error wrapping
+// ctx.Err().
 //
 // A Sampler is safe for concurrent use by many goroutines: it holds only read-only state and
-// ONNX Runtime sessions, whose Run is concurrency-safe.
+// ONNX Runtime sessions, whose Run is concurrency-safe; every call allocates its own buffers.
+// Close may be called at any time: it waits for network runs in progress, and calls still
+// sampling then fail with an error wrapping ort.ErrClosed.
 type Sampler struct {
 	m       bundle.Manifest
 	dim     int
@@ -93,7 +111,7 @@ func checkIO(sess *ort.Session, g bundle.Graph) error {
 // Manifest returns the bundle's manifest.
 func (s *Sampler) Manifest() bundle.Manifest { return s.m }
 
-// Close releases the ONNX Runtime sessions.
+// Close releases the ONNX Runtime sessions. It is safe on a nil Sampler and more than once.
 func (s *Sampler) Close() error {
 	if s == nil {
 		return nil
@@ -180,7 +198,7 @@ func (s *Sampler) Sample(ctx context.Context, n int, o SampleOptions) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	classes, err := s.classIDs(n, o)
+	classes, err := s.classIDs("sample", n, o)
 	if err != nil {
 		return nil, err
 	}
@@ -209,19 +227,22 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	return plan{op: op, n: n, steps: k, o: o}, nil
 }
 
-// guidance returns the mixture of classifier-free guidance: the classes alone when w is 0 or
-// the model has no classes, else (1+w) f(c) - w f(0).
+// guidance returns the mixture of classifier-free guidance: (1+w) f(c) - w f(0), or the
+// classes alone when w is 0, the model has no classes or every class is the null class (where
+// guidance changes nothing but the rounding).
 func (s *Sampler) guidance(classes []int64, w float64) mixture {
-	if classes == nil || w == 0 {
+	if classes == nil || w == 0 || !slices.ContainsFunc(classes, func(id int64) bool { return id != bundle.NullClass }) {
 		return mixture{groups: [][]int64{classes}, weights: []float32{1}}
 	}
 	return mixture{groups: [][]int64{classes, make([]int64, len(classes))}, weights: []float32{float32(1 + w), float32(-w)}}
 }
 
-func (s *Sampler) classIDs(n int, o SampleOptions) ([]int64, error) {
+// classIDs returns the class id of every sample of a task op from o.Class or o.Classes; nil for
+// a model without classes.
+func (s *Sampler) classIDs(op string, n int, o SampleOptions) ([]int64, error) {
 	if len(s.m.Classes) == 0 {
 		if o.Class != 0 || len(o.Classes) > 0 {
-			return nil, fmt.Errorf("infer: sample: the model is unconditional; it takes no class")
+			return nil, fmt.Errorf("infer: %s: the model is unconditional; it takes no class", op)
 		}
 		return nil, nil
 	}
@@ -233,11 +254,11 @@ func (s *Sampler) classIDs(n int, o SampleOptions) ([]int64, error) {
 		}
 	}
 	if len(ids) != n {
-		return nil, fmt.Errorf("infer: sample: %d class ids for %d samples", len(ids), n)
+		return nil, fmt.Errorf("infer: %s: %d class ids for %d samples", op, len(ids), n)
 	}
 	for _, id := range ids {
 		if err := s.checkClass(id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("infer: %s: %w", op, err)
 		}
 	}
 	return ids, nil
@@ -246,7 +267,7 @@ func (s *Sampler) classIDs(n int, o SampleOptions) ([]int64, error) {
 // checkClass reports a class id outside 0..len(Classes).
 func (s *Sampler) checkClass(id int64) error {
 	if id < 0 || id > int64(len(s.m.Classes)) {
-		return fmt.Errorf("infer: class id %d outside 0..%d", id, len(s.m.Classes))
+		return fmt.Errorf("class id %d outside 0..%d", id, len(s.m.Classes))
 	}
 	return nil
 }
@@ -560,6 +581,11 @@ func (s *Sampler) LogDensityScale(level int) (float64, error) {
 	}
 	return 1 / tr.S2, nil
 }
+
+// Transition returns the constants of the transition into level `level` (0..T-1), transition
+// level+1: the EBM of that level reads y = sqrt(M) x at logSNR LogSNROut, and S2 is its step
+// variance s^2.
+func (s *Sampler) Transition(level int) (Transition, error) { return s.transitionAt(level) }
 
 func (s *Sampler) transitionAt(level int) (Transition, error) {
 	if level < 0 || level >= s.sched.Levels {

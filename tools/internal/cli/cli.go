@@ -38,7 +38,7 @@ var ThreadsFlag = &ucli.IntFlag{
 // ORTLibFlag points at the ONNX Runtime shared library.
 var ORTLibFlag = &ucli.StringFlag{
 	Name: "ort-lib", EnvVars: []string{"CDRL_ORT_LIB"}, Category: CategoryRuntime,
-	Usage: "path of libonnxruntime.so (default: the cache filled by `make setup`, then the system path)",
+	Usage: "path of the ONNX Runtime library `FILE` (default: the cache filled by make setup, then the system path)",
 }
 
 // RuntimeFlags are the flags every command that runs graphs takes.
