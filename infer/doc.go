@@ -21,6 +21,19 @@
 // conditional and unconditional outputs for classifier-free guidance, Tweedie.Denoise is the
 // final step, and Normal draws the noise from a caller-supplied *rand.Rand (math/rand/v2).
 //
+// # Sampling
+//
+// Sampler loads a trained bundle (models/bundle) into ONNX Runtime once and draws from it:
+// Sample walks from noise down to data level by level (initializer proposal plus noise, K
+// Langevin steps on the energy, unscaling, and the final Tweedie step for images), with
+// classifier-free guidance for conditional models (the conditional and null-class halves run
+// as one batch). Inpaint keeps known pixels (replacement at every level, exact in the output),
+// Compose combines several classes, OOD scores inputs by the level-0 energy and Energy returns
+// energies and input gradients at any level. Every sample has its own noise stream seeded from
+// (seed, index), so the same seed, N, chunk size, thread count and provider give the same
+// output. Calls take a context that is checked between Langevin steps and inside ONNX Runtime
+// runs. A Sampler is safe for concurrent use.
+//
 // # Invariants
 //
 // Batch functions write only dst, never modify their inputs, allocate nothing, and accept dst
