@@ -52,7 +52,7 @@ func newApp() *ucli.App {
 		Name:  "cdrl-classifier",
 		Usage: "train the MNIST classifier used to score generated digits, and write it as ONNX",
 		Flags: append([]ucli.Flag{
-			&ucli.StringFlag{Name: "data", Value: "mnist", Category: catData, EnvVars: []string{"CDRL_CLASSIFIER_DATA"}, Usage: "MNIST as `mnist` (the `make setup` cache) or mnist:DIR"},
+			&ucli.StringFlag{Name: "data", Value: "mnist", Category: catData, EnvVars: []string{"CDRL_CLASSIFIER_DATA"}, Usage: "the MNIST `SPEC`: mnist (the cache that make setup fills) or mnist:DIR"},
 			&ucli.IntFlag{Name: "test-n", Value: 0, Category: catData, EnvVars: []string{"CDRL_CLASSIFIER_TEST_N"}, Usage: "test digits measured at each epoch end and at the end (0 = all 10,000)"},
 			&ucli.IntFlag{Name: "epochs", Value: def.Epochs, Category: catOptim, EnvVars: []string{"CDRL_CLASSIFIER_EPOCHS"}, Usage: "passes over the 60,000 training digits"},
 			&ucli.IntFlag{Name: "steps", Value: 0, Category: catOptim, EnvVars: []string{"CDRL_CLASSIFIER_STEPS"}, Usage: "optimiser steps instead of --epochs (0 = use --epochs)"},
