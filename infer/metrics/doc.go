@@ -18,7 +18,7 @@
 // FrechetGaussians gives the Frechet (2-Wasserstein) distance between two Gaussians,
 // ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^{1/2}), and Frechet does both for two feature sets,
 // as FID does with Inception features (here: any classifier's penultimate layer, e.g.
-// models/classifier). The trace of the matrix square root is computed as the sum of the square
+// train/classifier). The trace of the matrix square root is computed as the sum of the square
 // roots of the eigenvalues of sqrt(S1) S2 sqrt(S1), which is symmetric positive semi-definite,
 // so no non-symmetric square root is ever formed.
 //

@@ -1,6 +1,6 @@
-// Command cdrl-classifier trains the MNIST classifier of models/classifier with the project's
+// Command cdrl-classifier trains the MNIST classifier of train/classifier with the project's
 // own engine (graphs + ONNX Runtime + Adam in Go), writes it as an ONNX inference graph and
-// prints its accuracy on the MNIST test set. The shipped models/classifier/mnist.onnx comes
+// prints its accuracy on the MNIST test set. The shipped train/classifier/mnist.onnx comes
 // from the default settings.
 //
 // Examples:
@@ -17,7 +17,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/cdrl-go/cdrl/models/classifier"
+	"github.com/cdrl-go/cdrl/train/classifier"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	"github.com/cdrl-go/cdrl/train/data"
@@ -60,7 +60,7 @@ func newApp() *ucli.App {
 			&ucli.Float64Flag{Name: "lr", Value: def.LR, Category: catOptim, EnvVars: []string{"CDRL_CLASSIFIER_LR"}, Usage: "peak Adam learning rate (half-cosine decay to 0)"},
 			&ucli.Uint64Flag{Name: "seed", Value: def.Seed, Category: catOptim, EnvVars: []string{"CDRL_CLASSIFIER_SEED"}, Usage: "seed of the initial weights, the batches and the test draw"},
 			&ucli.IntFlag{Name: "log-every", Value: def.LogEvery, Category: catOutput, EnvVars: []string{"CDRL_CLASSIFIER_LOG_EVERY"}, Usage: "steps between progress lines"},
-			&ucli.StringFlag{Name: "out", Value: "models/classifier/mnist.onnx", Category: catOutput, EnvVars: []string{"CDRL_CLASSIFIER_OUT"}, Usage: "where to write the model `FILE.onnx`"},
+			&ucli.StringFlag{Name: "out", Value: "train/classifier/mnist.onnx", Category: catOutput, EnvVars: []string{"CDRL_CLASSIFIER_OUT"}, Usage: "where to write the model `FILE.onnx`"},
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
 			o := options{

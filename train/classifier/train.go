@@ -122,7 +122,7 @@ func (m *Model) Write(path string) error {
 }
 
 // docString is written into exported models.
-const docString = "cdrl-go MNIST classifier (models/classifier): x (N,1,28,28) in [-1,1] -> logits (N,10), features (N,128)"
+const docString = "cdrl-go MNIST classifier (train/classifier): x (N,1,28,28) in [-1,1] -> logits (N,10), features (N,128)"
 
 func (m *Model) graph() (*graphs.Graph, map[string]*tensor.Tensor, error) {
 	if m == nil || m.Params == nil {
