@@ -10,14 +10,9 @@ import (
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/models/zoo"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 )
-
-// zooLookup returns the embedded bundle of a model NAME (--model NAME). Until package
-// models/zoo ships trained bundles, no name is known.
-var zooLookup = func(name string) (*bundle.Bundle, error) {
-	return nil, fmt.Errorf("no embedded model %q; pass --model DIR (a bundle folder, e.g. the model/ folder of a cdrl-train run)", name)
-}
 
 // readModel reads the bundle --model names: a folder, or else the name of an embedded model.
 func readModel(spec string) (*bundle.Bundle, error) {
@@ -39,9 +34,9 @@ func readModel(spec string) (*bundle.Bundle, error) {
 	case strings.ContainsAny(spec, `/\`) || strings.HasPrefix(spec, "."):
 		return nil, fmt.Errorf("--model %s: no such folder", spec)
 	}
-	b, err := zooLookup(spec)
+	b, err := zoo.Open(spec)
 	if err != nil {
-		return nil, fmt.Errorf("--model %s: %w", spec, err)
+		return nil, fmt.Errorf("--model %s: %w; pass --model DIR for a bundle folder (e.g. the model/ folder of a cdrl-train run)", spec, err)
 	}
 	return b, nil
 }
