@@ -2,6 +2,7 @@ package graphs
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
@@ -386,11 +387,15 @@ func convGrad(n *Node, dys []*Value, need []bool) []*Value {
 	}
 	out := make([]*Value, len(n.Inputs))
 	if need[0] {
-		// The output_padding restores the positions past the last stride step.
-		out[0] = ConvTranspose(dy, w, nil, ConvTransposeOpts{
-			ConvOpts:      ConvOpts{Strides: geo.strides, Pads: geo.pads(), Dilations: geo.dilations, Group: geo.group},
-			OutputPadding: rem,
-		})
+		if c := convInputGradAsConv(dy, w, geo); c != nil {
+			out[0] = c
+		} else {
+			// The output_padding restores the positions past the last stride step.
+			out[0] = ConvTranspose(dy, w, nil, ConvTransposeOpts{
+				ConvOpts:      ConvOpts{Strides: geo.strides, Pads: geo.pads(), Dilations: geo.dilations, Group: geo.group},
+				OutputPadding: rem,
+			})
+		}
 	}
 	if need[1] {
 		// Positions past the last stride step never meet the kernel: drop them from the
@@ -413,6 +418,36 @@ func convGrad(n *Node, dys []*Value, need []bool) []*Value {
 		out[2] = ReduceSum(dy, convNonChannelAxes(r), false)
 	}
 	return out
+}
+
+// convInputGradAsConv returns the input gradient of a stride-1, single-group convolution as
+// a plain Conv of dy with the kernel flipped and its channel axes swapped, padded by
+// dilation*(k-1) - pad on each side; ONNX Runtime's Conv kernel runs this about twice as fast as
+// the equivalent ConvTranspose. It returns nil where the form does not apply (strides > 1,
+// groups, or pads larger than the dilated kernel).
+func convInputGradAsConv(dy, w *Value, geo convGeom) *Value {
+	if geo.group != 1 {
+		return nil
+	}
+	r := len(geo.kernel)
+	pads := make([]int, 2*r)
+	for t := 0; t < r; t++ {
+		if geo.strides[t] != 1 {
+			return nil
+		}
+		span := geo.dilations[t] * (geo.kernel[t] - 1)
+		pads[t], pads[r+t] = span-geo.padBegin[t], span-geo.padEnd[t]
+		if pads[t] < 0 || pads[r+t] < 0 {
+			return nil
+		}
+	}
+	g := w.g
+	axes, starts, ends, steps := make([]int64, r), make([]int64, r), make([]int64, r), make([]int64, r)
+	for t := 0; t < r; t++ {
+		axes[t], starts[t], ends[t], steps[t] = int64(2+t), -1, math.MinInt64, -1
+	}
+	flipped := Slice(w, ConstInts(g, starts...), ConstInts(g, ends...), ConstInts(g, axes...), ConstInts(g, steps...))
+	return Conv(dy, Transpose(flipped, convSwapPerm(r+2)...), nil, ConvOpts{Pads: pads, Dilations: geo.dilations})
 }
 
 func convTransposeGrad(n *Node, dys []*Value, need []bool) []*Value {

@@ -227,6 +227,10 @@ func init() {
 			for k := range before {
 				before[k], after[k] = zero, zero
 			}
+			if fullReversal(x, axes, starts, ends, steps, known) {
+				// Reversing whole axes is its own inverse: the gradient reverses them back.
+				return []*Value{Slice(dys[0], n.Inputs[1], n.Inputs[2], n.Inputs[3], n.Inputs[4]), nil, nil, nil, nil}
+			}
 			for k, ax := range axes {
 				a, _ := normAxis(ax, rank)
 				if known[k] && steps[k] != 1 {
@@ -326,6 +330,25 @@ func init() {
 			return []*Value{Slice(dys[0], starts, ends, ConstInts(g, axes...), nil), nil}
 		},
 	})
+}
+
+// fullReversal reports whether a Slice reverses every axis it touches end to end (step -1 over
+// the whole, statically known axis).
+func fullReversal(x *Value, axes, starts, ends, steps []int64, known []bool) bool {
+	if len(axes) == 0 {
+		return false
+	}
+	for k, ax := range axes {
+		a, err := normAxis(ax, len(x.shape))
+		if err != nil || !known[k] || steps[k] != -1 || x.shape[a] < 0 {
+			return false
+		}
+		b, e := clampSlice(starts[k], ends[k], -1, x.shape[a])
+		if b != x.shape[a]-1 || e != -1 {
+			return false
+		}
+	}
+	return true
 }
 
 // sliceParams returns a Slice node's axes, starts, ends and steps when known at build time.

@@ -61,6 +61,10 @@ func init() {
 			func(v []*graphs.Value) *graphs.Value {
 				return graphs.Conv(v[0], v[1], v[2], co{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}})
 			}),
+		secondOrder("Conv stride 1 second order (input gradient as a flipped-kernel Conv)", convInputs([]int{2, 2, 5, 5}, []int{3, 2, 3, 3}, 3, true),
+			func(v []*graphs.Value) *graphs.Value {
+				return graphs.Conv(v[0], v[1], v[2], co{Pads: []int{1, 0, 1, 2}, Dilations: []int{1, 2}})
+			}),
 		secondOrder("Conv groups stride 2 remainder second order", convInputs([]int{2, 4, 6, 6}, []int{4, 2, 3, 3}, 4, true),
 			func(v []*graphs.Value) *graphs.Value {
 				return graphs.Conv(v[0], v[1], v[2], co{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}, Group: 2})

@@ -1,6 +1,8 @@
 package gradcheck
 
 import (
+	"math"
+
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
@@ -60,4 +62,14 @@ func init() {
 				return graphs.Pad(v[0], graphs.ConstInts(v[0].Graph(), 1, 0, 0, 2))
 			}},
 	)
+}
+
+func init() {
+	Add(Case{Name: "Slice reversing two axes", Inputs: []Input{{Name: "x", Shape: []int{2, 3, 4}}},
+		Build: func(v []*graphs.Value) *graphs.Value {
+			g := v[0].Graph()
+			r := graphs.Slice(v[0], graphs.ConstInts(g, -1, -1), graphs.ConstInts(g, math.MinInt64, math.MinInt64),
+				graphs.ConstInts(g, 1, 2), graphs.ConstInts(g, -1, -1))
+			return graphs.Mul(r, graphs.Sin(v[0]))
+		}})
 }
