@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/onnx"
@@ -23,6 +24,9 @@ func newProgram(g *graphs.Graph, cfg ort.SessionConfig) (*program, error) {
 	model, err := onnx.Marshal(g, onnx.Options{Params: onnx.ParamsAsInputs})
 	if err != nil {
 		return nil, fmt.Errorf("train: program %s: %w", g.Name(), err)
+	}
+	if cfg.Profile != "" { // one trace file per program
+		cfg.Profile += "-" + strings.ReplaceAll(g.Name(), "/", "-")
 	}
 	sess, err := ort.NewSession(model, cfg)
 	if err != nil {
