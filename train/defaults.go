@@ -20,7 +20,7 @@ func Defaults(dataSpec string) Config {
 	}
 	switch {
 	case strings.HasPrefix(dataSpec, "toy2d"):
-		c.Arch, c.Batch, c.LangevinSteps, c.Iters = "toy-small", 512, 15, 12000
+		c.Arch, c.Batch, c.LangevinSteps, c.Iters = "toy-small", 512, 15, 6000
 		c.EBMLR, c.InitLR = 1e-4, 1e-4
 		c.SampleEvery, c.CheckpointEvery, c.SampleCount = 1000, 500, 2000
 	default: // images: MNIST tier S

@@ -30,7 +30,7 @@ func newApp() *ucli.App {
 		Name:  "cdrl-train",
 		Usage: "train a CDRL energy-based model and its initializer",
 		Description: `Defaults depend on the data: the 2-D toy sets train the small toy networks (batch 512,
-15 Langevin steps, 12000 iterations); image data trains MNIST tier S (batch 32, 10 steps, 3000
+15 Langevin steps, 6000 iterations); image data trains MNIST tier S (batch 32, 10 steps, 3000
 iterations). Flags left unset keep those defaults; with --resume the stored model settings win
 and only iterations, learning rates, clipping and intervals may change.
 
