@@ -17,9 +17,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/cdrl-go/cdrl/train/classifier"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
+	"github.com/cdrl-go/cdrl/train/classifier"
 	"github.com/cdrl-go/cdrl/train/data"
 	ucli "github.com/urfave/cli/v2"
 )

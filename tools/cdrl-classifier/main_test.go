@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdrl-go/cdrl/train/classifier"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
+	"github.com/cdrl-go/cdrl/train/classifier"
 	"github.com/cdrl-go/cdrl/train/data"
 )
 

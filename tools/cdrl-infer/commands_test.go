@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -555,5 +556,27 @@ func TestHelp(t *testing.T) {
 				t.Errorf("%s --help does not mention %q", c.cmd, w)
 			}
 		}
+	}
+}
+
+// TestSampleAllClasses draws N samples of every class as one grid row per class.
+func TestSampleAllClasses(t *testing.T) {
+	dir := t.TempDir()
+	dig := digitsBundle(t)
+	b, err := bundle.ReadDir(dig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := len(b.Manifest.Classes)
+	out := run(t, "sample", "--model", dig, "--n", "3", "--class", "all", "--out", filepath.Join(dir, "all.png"))
+	if want := fmt.Sprintf("3 samples of each of %d classes", k); !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not say %q", out, want)
+	}
+	if bd := readPNG(t, filepath.Join(dir, "all.png")).Bounds(); bd.Dx() != 2+3*58 || bd.Dy() != 2+k*58 {
+		t.Errorf("grid is %dx%d, want %dx%d (3 columns, one row per class)", bd.Dx(), bd.Dy(), 2+3*58, 2+k*58)
+	}
+	code, _, stderr := runCLI(t, "sample", "--model", toyBundle(t), "--n", "3", "--class", "all", "--out", filepath.Join(dir, "t.png"))
+	if code == 0 || !strings.Contains(stderr, "unconditional") {
+		t.Errorf("--class all on an unconditional model: exit %d, %q", code, stderr)
 	}
 }

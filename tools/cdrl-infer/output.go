@@ -58,6 +58,11 @@ func sampleFormats(m *bundle.Manifest) []string {
 // grid of images or a scatter picture of 2-D points, a CSV of points, or an NPY array of shape
 // (n, shape...).
 func writeSamples(path string, m *bundle.Manifest, x []float32, n int) error {
+	return writeSamplesCols(path, m, x, n, int(math.Ceil(math.Sqrt(float64(n)))))
+}
+
+// writeSamplesCols is writeSamples with the number of images per grid row.
+func writeSamplesCols(path string, m *bundle.Manifest, x []float32, n, cols int) error {
 	ext, err := outputFormat(path, sampleFormats(m)...)
 	if err != nil {
 		return err
@@ -76,7 +81,6 @@ func writeSamples(path string, m *bundle.Manifest, x []float32, n int) error {
 	}
 	var img image.Image
 	if m.Kind == bundle.KindImage {
-		cols := int(math.Ceil(math.Sqrt(float64(n))))
 		img, err = plot.ImageGrid(x, n, m.Shape[0], m.Shape[1], m.Shape[2], cols, gridScale)
 	} else {
 		if m.Shape[0] != 2 {

@@ -22,14 +22,15 @@ func sampleCommand() *ucli.Command {
 		Usage: "draw samples from a trained model (noise -> data, level by level)",
 		Description: `Draws N samples: at every noise level an initializer proposal refined by Langevin steps
 on the energy, then (images) a final denoising step. A conditional model samples --class
-(a label of its manifest) with classifier-free guidance --guidance, or unconditionally
-without --class. The output format follows the --out extension: .png (a grid of images, or a
+(a label of its manifest) with classifier-free guidance --guidance, every class with
+--class all (N samples per class, one grid row each), or unconditionally without --class. The output format follows the --out extension: .png (a grid of images, or a
 scatter picture of 2-D points), .npy (float32, (N,C,H,W) images or (N,2) points) or .csv
 (points, header x,y).
 
 Examples:
    cdrl-infer sample --n 64 --out samples.png
    cdrl-infer sample --model runs/mnist/model --n 16 --class 7 --guidance 1 --out sevens.png
+   cdrl-infer sample --class all --n 10 --out digits.png       # N per class, one row per class
    cdrl-infer sample --model runs/toy/model --n 5000 --out points.csv
    cdrl-infer sample --model toy2d --n 5000 --steps 8 --seed 3 --out points.npy`,
 		Flags: sampleFlags(
@@ -55,6 +56,9 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	defer m.Close()
 	if _, err := outputFormat(o.Out, sampleFormats(m.manifest())...); err != nil {
 		return err
+	}
+	if o.Class == allClasses {
+		return runSampleAll(ctx, o, m, start, stdout)
 	}
 	id, err := m.classID(o.Class)
 	if err != nil {
@@ -84,4 +88,37 @@ func conditioning(label string, w float64) string {
 		return "unconditional"
 	}
 	return fmt.Sprintf("class %s, guidance %g", label, w)
+}
+
+// allClasses is the --class value that samples every class of a conditional model.
+const allClasses = "all"
+
+// runSampleAll draws N guided samples of every class, one grid row per class.
+func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Time, stdout io.Writer) error {
+	labels := m.manifest().Classes
+	if len(labels) == 0 {
+		return fmt.Errorf("--class all: %s is unconditional (its manifest lists no classes)", m.spec)
+	}
+	w, err := m.guidance(o.Guidance, 1)
+	if err != nil {
+		return err
+	}
+	so := o.sampleOptions()
+	so.Guidance = w
+	for i := range labels {
+		for j := 0; j < o.N; j++ {
+			so.Classes = append(so.Classes, int64(i+1))
+		}
+	}
+	total := len(so.Classes)
+	x, err := m.s.Sample(ctx, total, so)
+	if err != nil {
+		return err
+	}
+	if err := writeSamplesCols(o.Out, m.manifest(), x, total, o.N); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d samples of each of %d classes from %s, guidance %g, seed %d\n", o.N, len(labels), m.describe(), w, o.Seed)
+	cli.Done(stdout, start, o.Out)
+	return nil
 }
