@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cdrl-go/cdrl/graphs/onnx"
@@ -87,29 +86,9 @@ Examples:
 	}
 }
 
-// parseIO parses "x=input_0,energy=output_0" into a contract-name -> graph-name map.
-func parseIO(s string) (map[string]string, error) {
-	m := map[string]string{}
-	if strings.TrimSpace(s) == "" {
-		return m, nil
-	}
-	known := map[string]bool{"x": true, "logsnr": true, "class": true, "energy": true, "y": true}
-	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--io: %q is not NAME=GRAPHNAME", part)
-		}
-		if !known[k] {
-			return nil, fmt.Errorf("--io: unknown contract name %q (want x, logsnr, class, energy or y)", k)
-		}
-		m[k] = v
-	}
-	return m, nil
-}
-
 func runEnergyGraph(ctx context.Context, o energyOptions, stdout io.Writer) error {
 	start := time.Now()
-	io, err := parseIO(o.IO)
+	io, err := onnx.ParseIO(o.IO)
 	if err != nil {
 		return err
 	}
