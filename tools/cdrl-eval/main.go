@@ -305,7 +305,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	var models []*model
 	names := map[string]bool{}
 	for _, spec := range o.Models {
-		b, err := readModel(spec)
+		b, err := cli.ReadModel("--models", spec)
 		if err != nil {
 			return err
 		}

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
-	"github.com/cdrl-go/cdrl/models/zoo"
 )
 
 // model is one --models entry: where it came from, the name its files and report section
@@ -21,31 +17,6 @@ type model struct {
 	name string
 	b    *bundle.Bundle
 	s    *infer.Sampler
-}
-
-// readModel reads the bundle a --models entry names: a folder, or else the name of an
-// embedded model (the resolution of cdrl-infer --model).
-func readModel(spec string) (*bundle.Bundle, error) {
-	info, err := os.Stat(spec)
-	switch {
-	case err == nil && !info.IsDir():
-		return nil, fmt.Errorf("--models %s: not a folder; a bundle is a folder holding %s and its graphs", spec, bundle.ManifestFile)
-	case err == nil:
-		b, err := bundle.ReadDir(spec)
-		if err != nil {
-			return nil, fmt.Errorf("--models %s: %w", spec, err)
-		}
-		return b, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("--models %s: %w", spec, err)
-	case strings.ContainsAny(spec, `/\`) || strings.HasPrefix(spec, "."):
-		return nil, fmt.Errorf("--models %s: no such folder", spec)
-	}
-	b, err := zoo.Open(spec)
-	if err != nil {
-		return nil, fmt.Errorf("--models %s: %w; pass a bundle folder (e.g. the model/ folder of a cdrl-train run) instead", spec, err)
-	}
-	return b, nil
 }
 
 // describe says what the model is, for progress lines and the report.

@@ -220,7 +220,7 @@ func TestSampleErrors(t *testing.T) {
 		{"batch", []string{"--model", toy, "--n", "2", "--batch", "-1", "--out", out}, []string{"--batch -1"}},
 		{"format", []string{"--model", toy, "--n", "2", "--out", filepath.Join(dir, "x.txt")}, []string{"--out", "x.txt", ".png, .csv, .npy"}},
 		{"csv of images", []string{"--model", dig, "--n", "2", "--out", filepath.Join(dir, "x.csv")}, []string{"--out", ".png, .npy"}},
-		{"no embedded model", []string{"--model", "nosuchmodel", "--n", "2", "--out", out}, []string{"--model nosuchmodel", "no embedded model", "--model DIR"}},
+		{"no embedded model", []string{"--model", "nosuchmodel", "--n", "2", "--out", out}, []string{"--model nosuchmodel", "no embedded model", "pass a bundle folder"}},
 		{"default model", []string{"--n", "2", "--out", out}, []string{"--model mnist", "no embedded model"}},
 		{"missing folder", []string{"--model", filepath.Join(dir, "none"), "--n", "2", "--out", out}, []string{"--model", "none", "no such folder"}},
 		{"file as model", []string{"--model", notDir, "--n", "2", "--out", out}, []string{"--model", "digit.png", "not a folder"}},

@@ -3,43 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"strings"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
-	"github.com/cdrl-go/cdrl/models/zoo"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 )
-
-// readModel reads the bundle --model names: a folder, or else the name of an embedded model.
-func readModel(spec string) (*bundle.Bundle, error) {
-	if spec == "" {
-		return nil, errors.New("--model: no model given; pass a bundle folder or an embedded model's name")
-	}
-	info, err := os.Stat(spec)
-	switch {
-	case err == nil && !info.IsDir():
-		return nil, fmt.Errorf("--model %s: not a folder; a bundle is a folder holding %s and its graphs", spec, bundle.ManifestFile)
-	case err == nil:
-		b, err := bundle.ReadDir(spec)
-		if err != nil {
-			return nil, fmt.Errorf("--model %s: %w", spec, err)
-		}
-		return b, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("--model %s: %w", spec, err)
-	case strings.ContainsAny(spec, `/\`) || strings.HasPrefix(spec, "."):
-		return nil, fmt.Errorf("--model %s: no such folder", spec)
-	}
-	b, err := zoo.Open(spec)
-	if err != nil {
-		return nil, fmt.Errorf("--model %s: %w; pass --model DIR for a bundle folder (e.g. the model/ folder of a cdrl-train run)", spec, err)
-	}
-	return b, nil
-}
 
 // model is an opened --model: its bundle, where it came from and a sampler on it.
 type model struct {
@@ -51,7 +20,7 @@ type model struct {
 // openModel reads --model and opens a sampler on it with the runtime flags' settings. The
 // caller closes it.
 func openModel(spec string, rt cli.Runtime) (*model, error) {
-	b, err := readModel(spec)
+	b, err := cli.ReadModel("--model", spec)
 	if err != nil {
 		return nil, err
 	}
