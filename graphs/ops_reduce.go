@@ -267,3 +267,54 @@ func boolInt(b bool) int64 {
 	}
 	return 0
 }
+
+func init() {
+	register(&opDef{
+		typ:    "ArgMin",
+		inputs: []GradState{NonDifferentiable},
+		infer: func(n *Node) ([]outSpec, error) {
+			if err := errInputs(n, 1); err != nil {
+				return nil, err
+			}
+			x := n.Inputs[0]
+			if !isFloat(x.dtype) {
+				return nil, fmt.Errorf("needs a float input")
+			}
+			ax, err := normAxis(n.Attrs.Int("axis", 0), len(x.shape))
+			if err != nil {
+				return nil, err
+			}
+			return []outSpec{{dtype: tensor.Int64, shape: reducedShape(x.shape, []int{ax}, n.Attrs.Int("keepdims", 1) != 0)}}, nil
+		},
+		eval: func(n *Node, in []*array) ([]*array, error) {
+			x := in[0]
+			ax, _ := normAxis(n.Attrs.Int("axis", 0), len(x.shape))
+			keep := n.Attrs.Int("keepdims", 1) != 0
+			out := newArray(tensor.Int64, reducedShape(x.shape, []int{ax}, keep))
+			best := make([]float64, out.size())
+			for k := range best {
+				best[k] = math.Inf(1)
+			}
+			idx := broadcastIndex(x.shape, reducedShape(x.shape, []int{ax}, true))
+			inner := 1
+			for _, d := range x.shape[ax+1:] {
+				inner *= d
+			}
+			for k, v := range x.f {
+				pos := int64((k / inner) % x.shape[ax])
+				if v < best[idx[k]] { // first minimum wins, as ONNX's select_last_index = 0
+					best[idx[k]], out.i[idx[k]] = v, pos
+				}
+			}
+			return []*array{out}, nil
+		},
+	})
+}
+
+// ArgMin returns the int64 index of the smallest entry of x along axis (the first on ties).
+func ArgMin(x *Value, axis int, keepdims bool) *Value {
+	if x == nil {
+		return nil
+	}
+	return x.g.add1("ArgMin", Attrs{"axis": int64(axis), "keepdims": boolInt(keepdims)}, x)
+}

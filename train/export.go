@@ -18,12 +18,12 @@ type exporter struct {
 	energy, init *graphs.Graph
 }
 
-func newExporter(n cdrl.Nets) (*exporter, error) {
-	e, err := n.ExportEnergy()
+func newExporter(n cdrl.Nets, lv cdrl.Levels) (*exporter, error) {
+	e, err := n.ExportEnergy(lv)
 	if err != nil {
 		return nil, err
 	}
-	i, err := n.ExportInit()
+	i, err := n.ExportInit(lv)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return err
 	}
 	defer t.Close()
-	x, err := newExporter(t.nets)
+	x, err := newExporter(t.nets, t.levels)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type trainer struct {
 	sched   infer.Schedule
 	lang    infer.Langevin
 	trs     []infer.Transition
+	levels  cdrl.Levels // the logSNR tables the networks are conditioned on
 
 	score, langevin, ebmStep, initFwd, initStep *program
 	spectral                                    []nn.SpectralWeight
@@ -75,12 +76,11 @@ func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig) 
 	if t.trs, err = t.sched.Transitions(t.lang); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	lv := cdrl.Levels{}
 	for _, tr := range t.trs {
-		lv.EBM = append(lv.EBM, tr.LogSNROut)
-		lv.Init = append(lv.Init, tr.LogSNRIn)
+		t.levels.EBM = append(t.levels.EBM, tr.LogSNROut)
+		t.levels.Init = append(t.levels.Init, tr.LogSNRIn)
 	}
-	if err := t.buildPrograms(lv, sess); err != nil {
+	if err := t.buildPrograms(t.levels, sess); err != nil {
 		t.Close()
 		return nil, err
 	}

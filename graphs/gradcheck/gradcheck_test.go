@@ -73,3 +73,17 @@ func TestSliceParamLengths(t *testing.T) {
 		t.Errorf("error %v, want one about parameter lengths", err)
 	}
 }
+
+// TestArgMin checks the reference evaluation of ArgMin (it carries no gradient).
+func TestArgMin(t *testing.T) {
+	g := graphs.New("argmin")
+	x := graphs.Input(g, "x", tensor.Float32, 2, 3)
+	a := graphs.ArgMin(x, 1, false)
+	out, err := graphs.Evaluate(map[string]*tensor.Tensor{"x": tensor.FromFloat32([]float32{3, 1, 1, -2, 5, -7}, 2, 3)}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out[0].Int64; len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Errorf("ArgMin = %v, want [1 2]", got)
+	}
+}

@@ -66,3 +66,17 @@ func (t TableTime) Samples(g *graphs.Graph) *graphs.Value {
 	}
 	return graphs.Gather(graphs.Const(g, tensor.FromFloat32(ls, len(ls))), t.Level, 0)
 }
+
+// NearestLevel returns the TableTime whose level per sample is the table entry nearest to the
+// logSNR input (shape (N)). Graphs exported for sampling use it to keep the logSNR input of the
+// bundle contract while running the time path on the table: a model is defined at its
+// schedule's levels, and other logSNR values snap to the nearest one.
+func NearestLevel(levels []float64, logsnr *graphs.Value) TableTime {
+	ls := make([]float32, len(levels))
+	for i, l := range levels {
+		ls[i] = float32(l)
+	}
+	g := logsnr.Graph()
+	d := graphs.Abs(graphs.Sub(graphs.Unsqueeze(logsnr, []int{1}), graphs.Const(g, tensor.FromFloat32(ls, 1, len(ls)))))
+	return TableTime{Levels: levels, Level: graphs.ArgMin(d, 1, false)}
+}

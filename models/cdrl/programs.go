@@ -249,7 +249,8 @@ func (n Nets) InitStep(lv Levels) (*graphs.Graph, error) {
 
 // ExportEnergy is the bundle's energy graph (design.md section 6): inputs x, logsnr (N)[,
 // class] -> energy (N), grad; built without spectral norm so normalised weights are baked in.
-func (n Nets) ExportEnergy() (*graphs.Graph, error) {
+// The time path runs on the EBM's level table, each sample taking the level nearest its logSNR.
+func (n Nets) ExportEnergy(lv Levels) (*graphs.Graph, error) {
 	g := graphs.New("energy")
 	x := n.dataInput(g, InputX)
 	logsnr := graphs.Input(g, InputLogSNR, tensor.Float32, -1)
@@ -257,7 +258,7 @@ func (n Nets) ExportEnergy() (*graphs.Graph, error) {
 	if n.Classes > 0 {
 		class = graphs.Input(g, InputClass, tensor.Int64, -1)
 	}
-	f := n.Energy(n.scope(g, EBMScope), x, nn.SampleTime{LogSNR: logsnr}, class, false)
+	f := n.Energy(n.scope(g, EBMScope), x, nn.NearestLevel(lv.EBM, logsnr), class, false)
 	grads, err := graphs.Grad(f, x)
 	if err != nil {
 		return nil, fmt.Errorf("cdrl: export energy: %w", err)
@@ -267,8 +268,9 @@ func (n Nets) ExportEnergy() (*graphs.Graph, error) {
 	return g, wrap("export energy", g.Err())
 }
 
-// ExportInit is the bundle's initializer graph: inputs x, logsnr (N)[, class] -> y.
-func (n Nets) ExportInit() (*graphs.Graph, error) {
+// ExportInit is the bundle's initializer graph: inputs x, logsnr (N)[, class] -> y, with the
+// time path on the initializer's level table like ExportEnergy.
+func (n Nets) ExportInit(lv Levels) (*graphs.Graph, error) {
 	g := graphs.New("initializer")
 	x := n.dataInput(g, InputX)
 	logsnr := graphs.Input(g, InputLogSNR, tensor.Float32, -1)
@@ -276,7 +278,7 @@ func (n Nets) ExportInit() (*graphs.Graph, error) {
 	if n.Classes > 0 {
 		class = graphs.Input(g, InputClass, tensor.Int64, -1)
 	}
-	g.Output(OutY, n.Init(n.scope(g, InitScope), x, nn.SampleTime{LogSNR: logsnr}, class, false))
+	g.Output(OutY, n.Init(n.scope(g, InitScope), x, nn.NearestLevel(lv.Init, logsnr), class, false))
 	return g, wrap("export initializer", g.Err())
 }
 
