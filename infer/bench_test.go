@@ -17,10 +17,10 @@ func BenchmarkSample(b *testing.B) {
 		n    int
 		o    infer.SampleOptions
 	}{
-		{"toy/unguided", toyBundle, 256, infer.SampleOptions{Seed: 1}},
-		{"digits/unguided", digitsBundle, 16, infer.SampleOptions{Seed: 1, Class: 1}},
-		{"digits/guided", digitsBundle, 16, infer.SampleOptions{Seed: 1, Class: 1, Guidance: 1}},
-		{"digits/compose2", digitsBundle, 16, infer.SampleOptions{Seed: 1}},
+		{"toy/unguided", bundles.Toy, 256, infer.SampleOptions{Seed: 1}},
+		{"digits/unguided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1}},
+		{"digits/guided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1, Guidance: 1}},
+		{"digits/compose2", bundles.Digits, 16, infer.SampleOptions{Seed: 1}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s := sharedSampler(b, c.dir(b))

@@ -12,7 +12,7 @@ import (
 // TestComposeOneClass checks that composing one class is classifier-free guidance: the same
 // samples as Sample with that class and weight, bit for bit.
 func TestComposeOneClass(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	for _, w := range []float64{0, 0.7, 3} {
 		got, err := s.Compose(context.Background(), 3, []int64{2}, w, infer.SampleOptions{Seed: 5})
 		if err != nil {
@@ -30,7 +30,7 @@ func TestComposeOneClass(t *testing.T) {
 // With w = 0.5 the weights (1.5, 1.5, -2) and (3, -2) are exact, and the two runs batch 3n
 // and 2n samples, so the results agree up to ONNX Runtime's rounding between batch sizes.
 func TestComposeRepeatedClass(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	got, err := s.Compose(context.Background(), 3, []int64{1, 1}, 0.5, infer.SampleOptions{Seed: 6})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestComposeRepeatedClass(t *testing.T) {
 // TestComposeTwoClasses composes both classes of the model, chunked, and checks the output
 // and its reproducibility.
 func TestComposeTwoClasses(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	o := infer.SampleOptions{Seed: 7, Batch: 2}
 	a, err := s.Compose(context.Background(), 5, []int64{1, 2}, 1, o)
 	if err != nil {
@@ -69,8 +69,8 @@ func TestComposeTwoClasses(t *testing.T) {
 }
 
 func TestComposeErrors(t *testing.T) {
-	toy := sharedSampler(t, toyBundle(t))
-	dig := sharedSampler(t, digitsBundle(t))
+	toy := sharedSampler(t, bundles.Toy(t))
+	dig := sharedSampler(t, bundles.Digits(t))
 	cases := []struct {
 		name    string
 		s       *infer.Sampler
@@ -100,7 +100,7 @@ func TestComposeErrors(t *testing.T) {
 // TestComposeBatchesOnce checks that every network call of Compose batches all the class
 // groups and the null class: one run of (len(classes)+1)*n samples per Langevin step.
 func TestComposeBatchesOnce(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	runs := map[string][]int{}
 	restore := infer.ObserveRuns(func(op, graph string, batch int) { runs[op+" "+graph] = append(runs[op+" "+graph], batch) })
 	defer restore()

@@ -34,7 +34,7 @@ func barImage() []float32 {
 // TestInpaintKeepsKnown checks that every candidate keeps the known pixels bit for bit, with
 // and without class and guidance, and that the candidates differ in the unknown pixels.
 func TestInpaintKeepsKnown(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
 	for _, o := range []infer.SampleOptions{{Seed: 1}, {Seed: 2, Class: 1, Guidance: 2}, {Seed: 3, Class: 2, Batch: 2, Steps: 1}} {
 		const n = 3
@@ -77,7 +77,7 @@ func TestInpaintKeepsKnown(t *testing.T) {
 // level-k samples are the observation noised to level k, alpha_k x* + sbar_k e with e standard
 // normal, so (x_k - alpha_k x*)/sbar_k has mean 0 and variance 1.
 func TestInpaintNoisedObservation(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
 	var levels [][]float32
 	const n = 4
@@ -111,7 +111,7 @@ func TestInpaintNoisedObservation(t *testing.T) {
 
 // TestInpaintPoints inpaints 2-D points with the first coordinate known.
 func TestInpaintPoints(t *testing.T) {
-	s := sharedSampler(t, toyBundle(t))
+	s := sharedSampler(t, bundles.Toy(t))
 	obs := []float32{2.5, 0}
 	x, err := s.Inpaint(context.Background(), obs, []bool{true, false}, 50, infer.SampleOptions{Seed: 1})
 	if err != nil {
@@ -125,7 +125,7 @@ func TestInpaintPoints(t *testing.T) {
 }
 
 func TestInpaintErrors(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
 	nan := slices.Clone(img)
 	nan[7] = float32(math.NaN())

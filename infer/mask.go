@@ -1,11 +1,14 @@
 package infer
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // ReadImage and ReadMask decode JPEG files
-	_ "image/png"  // and PNG files
+	_ "image/jpeg" // DecodeImage and DecodeMask decode JPEG images
+	_ "image/png"  // and PNG images
+	"io"
 	"math"
 	"os"
 )
@@ -14,13 +17,48 @@ import (
 // pixel to generate (unknown), grey < 128 a pixel to keep (known).
 const MaskThreshold = 128
 
-// ReadMask reads an inpainting mask image (PNG or JPEG) for samples of c channels of h x w
-// pixels and returns the known flags Inpaint takes, c*h*w of them in CHW order. The mask is
-// converted to grayscale with its alpha channel ignored: a pixel whose grey level is
-// >= MaskThreshold (white) is generated, one below it (black) is kept, in every channel.
-// invert swaps the two. The mask must be w x h pixels; errors name the file.
+// ImageError reports an image or mask that DecodeImage, DecodeMask, ReadImage or ReadMask
+// cannot use: empty, not a PNG or JPEG image, not of the model's size, or corrupt. They
+// return other errors only for a channel count or size that no image can have and, in
+// ReadImage and ReadMask, for a file that cannot be opened.
+type ImageError struct {
+	// Role is what the picture is for: "image" or "mask".
+	Role string
+	// Name names the picture: the path given to ReadImage or ReadMask, the name given to
+	// DecodeImage or DecodeMask.
+	Name string
+	// Problem says what is wrong and what was expected, without naming the picture, for
+	// callers that name it their own way.
+	Problem string
+	// Err is the image decoder's error, if any.
+	Err error
+}
+
+// Error returns "infer: ROLE NAME: PROBLEM".
+func (e *ImageError) Error() string { return "infer: " + e.Role + " " + e.Name + ": " + e.Problem }
+
+// Unwrap returns the decoder's error.
+func (e *ImageError) Unwrap() error { return e.Err }
+
+// ReadMask reads an inpainting mask file (PNG or JPEG) as DecodeMask does; errors name the
+// file.
 func ReadMask(path string, c, h, w int, invert bool) ([]bool, error) {
-	img, err := decodeFile(path, "mask", c, h, w)
+	f, err := openPicture("mask", path, c, h, w)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeMask(f, path, c, h, w, invert)
+}
+
+// DecodeMask decodes an inpainting mask image (PNG or JPEG) from r for samples of c channels
+// of h x w pixels and returns the known flags Inpaint takes, c*h*w of them in CHW order. The
+// mask is converted to grayscale with its alpha channel ignored: a pixel whose grey level is
+// >= MaskThreshold (white) is generated, one below it (black) is kept, in every channel.
+// invert swaps the two. The mask must be w x h pixels, which is checked before its pixels are
+// decoded; errors name it name, and a problem of the data is an *ImageError.
+func DecodeMask(r io.Reader, name string, c, h, w int, invert bool) ([]bool, error) {
+	img, err := decodePicture(r, "mask", name, c, h, w)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +96,23 @@ func opaqueGrey(c color.Color) uint8 {
 	return color.GrayModel.Convert(color.NRGBA{R: r, G: g, B: b, A: 255}).(color.Gray).Y
 }
 
-// ReadImage reads a PNG or JPEG image of w x h pixels as c*h*w float32 values in [-1, 1]
-// (8-bit level v becomes v/127.5 - 1, as the training data), CHW order: grayscale for c = 1,
-// RGB for c = 3. Transparent pixels are composited onto black, as the training data loader
-// does; 16-bit images are reduced to 8 bits. Errors name the file, also when its size is not
-// w x h.
+// ReadImage reads a PNG or JPEG image file as DecodeImage does; errors name the file.
 func ReadImage(path string, c, h, w int) ([]float32, error) {
-	img, err := decodeFile(path, "image", c, h, w)
+	f, err := openPicture("image", path, c, h, w)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeImage(f, path, c, h, w)
+}
+
+// DecodeImage decodes a PNG or JPEG image of w x h pixels from r as c*h*w float32 values in
+// [-1, 1] (8-bit level v becomes v/127.5 - 1, as the training data), CHW order: grayscale for
+// c = 1, RGB for c = 3. Transparent pixels are composited onto black, as the training data
+// loader does; 16-bit images are reduced to 8 bits. The size is checked before the pixels are
+// decoded; errors name the image name, and a problem of the data is an *ImageError.
+func DecodeImage(r io.Reader, name string, c, h, w int) ([]float32, error) {
+	img, err := decodePicture(r, "image", name, c, h, w)
 	if err != nil {
 		return nil, err
 	}
@@ -90,25 +138,54 @@ func ReadImage(path string, c, h, w int) ([]float32, error) {
 // (and infer/plot) map it back with round((v+1)*127.5), which gives the same level again.
 func pixelValue(v uint8) float32 { return float32(float64(v)/127.5 - 1) }
 
-// decodeFile decodes the image at path and checks its size; what names it in errors.
-func decodeFile(path, what string, c, h, w int) (image.Image, error) {
+// checkShape checks that samples of c channels of h x w pixels can be pictures; role and name
+// name the picture in errors.
+func checkShape(role, name string, c, h, w int) error {
 	if c != 1 && c != 3 {
-		return nil, fmt.Errorf("infer: %s %s: the model has %d channels; images need 1 or 3", what, path, c)
+		return fmt.Errorf("infer: %s %s: the model has %d channels; images need 1 or 3", role, name, c)
 	}
 	if h < 1 || w < 1 {
-		return nil, fmt.Errorf("infer: %s %s: size %dx%d is not positive", what, path, w, h)
+		return fmt.Errorf("infer: %s %s: size %dx%d is not positive", role, name, w, h)
+	}
+	return nil
+}
+
+// openPicture checks the shape, then opens the picture file at path; role names it in errors.
+func openPicture(role, path string, c, h, w int) (*os.File, error) {
+	if err := checkShape(role, path, c, h, w); err != nil {
+		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("infer: %s: %w", what, err)
+		return nil, fmt.Errorf("infer: %s: %w", role, err)
 	}
-	defer f.Close()
-	img, format, err := image.Decode(f)
+	return f, nil
+}
+
+// decodePicture decodes a PNG or JPEG image from r and checks that it is w x h pixels. The
+// size is read from the header first, so a picture of the wrong size is refused before its
+// pixels are decoded (an upload declaring a huge picture costs nothing). role and name name it
+// in errors.
+func decodePicture(r io.Reader, role, name string, c, h, w int) (image.Image, error) {
+	if err := checkShape(role, name, c, h, w); err != nil {
+		return nil, err
+	}
+	fail := func(err error, format string, args ...any) error {
+		return &ImageError{Role: role, Name: name, Problem: fmt.Sprintf(format, args...), Err: err}
+	}
+	var head bytes.Buffer // what DecodeConfig read, decoded again with the rest
+	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
+	switch {
+	case err != nil && head.Len() == 0 && errors.Is(err, image.ErrFormat):
+		return nil, fail(nil, "empty file; want a PNG or JPEG image of %dx%d pixels", w, h)
+	case err != nil:
+		return nil, fail(err, "not a PNG or JPEG image: %v", err)
+	case cfg.Width != w || cfg.Height != h:
+		return nil, fail(nil, "%s of %dx%d pixels, the model's samples are %dx%d", format, cfg.Width, cfg.Height, w, h)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
 	if err != nil {
-		return nil, fmt.Errorf("infer: %s %s: not a PNG or JPEG image: %w", what, path, err)
-	}
-	if b := img.Bounds(); b.Dx() != w || b.Dy() != h {
-		return nil, fmt.Errorf("infer: %s %s: %s of %dx%d pixels, the model's samples are %dx%d", what, path, format, b.Dx(), b.Dy(), w, h)
+		return nil, fail(err, "corrupt %s image: %v", format, err)
 	}
 	return img, nil
 }

@@ -17,7 +17,7 @@ func TestOODIsLevelZeroEnergy(t *testing.T) {
 		name string
 		dir  func(testing.TB) string
 		n    int
-	}{{"toy", toyBundle, 600}, {"digits", digitsBundle, 5}} {
+	}{{"toy", bundles.Toy, 600}, {"digits", bundles.Digits, 5}} {
 		t.Run(c.name, func(t *testing.T) {
 			s := sharedSampler(t, c.dir(t))
 			x := make([]float32, c.n*size(s))
@@ -50,7 +50,7 @@ func TestOODIsLevelZeroEnergy(t *testing.T) {
 }
 
 func TestOODErrors(t *testing.T) {
-	s := sharedSampler(t, toyBundle(t))
+	s := sharedSampler(t, bundles.Toy(t))
 	inf := []float32{1, float32(math.Inf(1))}
 	for _, c := range []struct {
 		name string

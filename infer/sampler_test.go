@@ -82,10 +82,10 @@ type samplerCase struct {
 
 func samplerCases() []samplerCase {
 	return []samplerCase{
-		{"toy", toyBundle, infer.SampleOptions{Seed: 3}},
-		{"digits/unconditional", digitsBundle, infer.SampleOptions{Seed: 3}},
-		{"digits/class", digitsBundle, infer.SampleOptions{Seed: 3, Class: 2}},
-		{"digits/guided", digitsBundle, infer.SampleOptions{Seed: 3, Class: 1, Guidance: 1.5}},
+		{"toy", bundles.Toy, infer.SampleOptions{Seed: 3}},
+		{"digits/unconditional", bundles.Digits, infer.SampleOptions{Seed: 3}},
+		{"digits/class", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 2}},
+		{"digits/guided", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 1, Guidance: 1.5}},
 	}
 }
 
@@ -161,7 +161,7 @@ func TestSampleChunks(t *testing.T) {
 
 // TestSampleImageRange checks that image samples are clamped to the data range.
 func TestSampleImageRange(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	x := sample(t, s, 4, infer.SampleOptions{Seed: 9, Class: 1, Guidance: 3})
 	for i, v := range x {
 		if v < -1 || v > 1 {
@@ -172,7 +172,7 @@ func TestSampleImageRange(t *testing.T) {
 
 // TestSampleGuidanceChanges checks that class and guidance change the samples.
 func TestSampleGuidanceChanges(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	base := sample(t, s, 3, infer.SampleOptions{Seed: 4})
 	for _, o := range []infer.SampleOptions{{Seed: 4, Class: 1}, {Seed: 4, Class: 1, Guidance: 2}, {Seed: 4, Classes: []int64{1, 2, 0}, Guidance: 2}} {
 		if maxAbsDiff(t, base, sample(t, s, 3, o)) == 0 {
@@ -189,7 +189,7 @@ func TestSampleGuidanceChanges(t *testing.T) {
 
 // TestSampleStepsAndProgress checks the Steps override, OnStep and Progress.
 func TestSampleStepsAndProgress(t *testing.T) {
-	s := sharedSampler(t, toyBundle(t))
+	s := sharedSampler(t, bundles.Toy(t))
 	T := s.Manifest().Schedule.Levels
 	for _, steps := range []int{0, 1, 5} {
 		want := steps
@@ -231,7 +231,7 @@ func TestSampleStepsAndProgress(t *testing.T) {
 
 // TestSampleCancel checks that a cancelled context stops sampling within one Langevin step.
 func TestSampleCancel(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	steps := 0
@@ -271,7 +271,7 @@ func TestSampleCancel(t *testing.T) {
 // TestSampleConcurrent checks that concurrent calls on one Sampler give what sequential
 // calls give (run it with -race too).
 func TestSampleConcurrent(t *testing.T) {
-	s := sharedSampler(t, digitsBundle(t))
+	s := sharedSampler(t, bundles.Digits(t))
 	opts := make([]infer.SampleOptions, 8)
 	for i := range opts {
 		opts[i] = infer.SampleOptions{Seed: uint64(i), Class: int64(i % 3), Guidance: float64(i%2) * 1.5, Batch: i % 3}
@@ -299,8 +299,8 @@ func TestSampleConcurrent(t *testing.T) {
 
 // TestSampleErrors checks that bad options give errors that say what is wrong.
 func TestSampleErrors(t *testing.T) {
-	toy := sharedSampler(t, toyBundle(t))
-	dig := sharedSampler(t, digitsBundle(t))
+	toy := sharedSampler(t, bundles.Toy(t))
+	dig := sharedSampler(t, bundles.Digits(t))
 	cases := []struct {
 		name string
 		s    *infer.Sampler
@@ -330,7 +330,7 @@ func TestSampleErrors(t *testing.T) {
 // TestSampleClose checks that closing a Sampler while it samples makes the call fail cleanly
 // (or finish first), and that Close is idempotent.
 func TestSampleClose(t *testing.T) {
-	s := openSampler(t, toyBundle(t))
+	s := openSampler(t, bundles.Toy(t))
 	started := make(chan struct{})
 	done := make(chan error)
 	go func() {

@@ -80,7 +80,7 @@ func checkPNG(t *testing.T, dir, name string, w, h int) {
 }
 
 func TestPointsModel(t *testing.T) {
-	o := testOptions(t, toyBundle(t))
+	o := testOptions(t, bundles.Toy(t))
 	var out bytes.Buffer
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
@@ -138,7 +138,7 @@ func mnistAvailable(t *testing.T) {
 
 func TestImageModel(t *testing.T) {
 	mnistAvailable(t)
-	o := testOptions(t, digitsBundle(t))
+	o := testOptions(t, bundles.Digits(t))
 	o.Weights = []float64{0, 1.5}
 	var out bytes.Buffer
 	if err := run(context.Background(), o, &out); err != nil {
@@ -234,13 +234,13 @@ func TestFlagErrors(t *testing.T) {
 }
 
 func TestImageModelErrors(t *testing.T) {
-	o := testOptions(t, digitsBundle(t))
+	o := testOptions(t, bundles.Digits(t))
 	o.N = 1
 	err := run(context.Background(), o, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--n 1") {
 		t.Errorf("--n 1 on an image model: got %v, want an error naming --n 1", err)
 	}
-	o = testOptions(t, digitsBundle(t))
+	o = testOptions(t, bundles.Digits(t))
 	o.Digits = "mnist:" + t.TempDir()
 	err = run(context.Background(), o, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--digits mnist:") {

@@ -90,7 +90,7 @@ func readFile(t *testing.T, path string) []byte {
 // grid and NPY, guided.
 func TestSampleFormats(t *testing.T) {
 	dir := t.TempDir()
-	toy, dig := toyBundle(t), digitsBundle(t)
+	toy, dig := bundles.Toy(t), bundles.Digits(t)
 
 	out := run(t, "sample", "--model", toy, "--n", "40", "--out", filepath.Join(dir, "p.png"))
 	if !strings.Contains(out, "wrote "+filepath.Join(dir, "p.png")) {
@@ -145,7 +145,7 @@ func TestSampleFormats(t *testing.T) {
 
 // TestSampleMatchesLibrary checks that the command writes what infer.Sampler.Sample returns.
 func TestSampleMatchesLibrary(t *testing.T) {
-	dig := digitsBundle(t)
+	dig := bundles.Digits(t)
 	path := filepath.Join(t.TempDir(), "x.npy")
 	run(t, "sample", "--model", dig, "--n", "5", "--class", "7", "--guidance", "0.5", "--seed", "11", "--steps", "3", "--batch", "2", "--out", path)
 	b, err := bundle.ReadDir(dig)
@@ -169,7 +169,7 @@ func TestSampleMatchesLibrary(t *testing.T) {
 // TestSampleSeeds checks that the same seed writes the same file and another seed another.
 func TestSampleSeeds(t *testing.T) {
 	dir := t.TempDir()
-	toy := toyBundle(t)
+	toy := bundles.Toy(t)
 	for _, c := range []struct{ name, seed string }{{"a", "5"}, {"b", "5"}, {"c", "6"}} {
 		run(t, "sample", "--model", toy, "--n", "20", "--seed", c.seed, "--batch", "7", "--out", filepath.Join(dir, c.name+".csv"))
 	}
@@ -184,7 +184,7 @@ func TestSampleSeeds(t *testing.T) {
 
 // TestSampleCancelled checks that an interrupted command stops with exit code 130.
 func TestSampleCancelled(t *testing.T) {
-	toy := toyBundle(t)
+	toy := bundles.Toy(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer
@@ -203,7 +203,7 @@ func TestSampleCancelled(t *testing.T) {
 // TestSampleErrors checks the errors of bad flags: they name the flag and say what is wrong.
 func TestSampleErrors(t *testing.T) {
 	dir := t.TempDir()
-	toy, dig := toyBundle(t), digitsBundle(t)
+	toy, dig := bundles.Toy(t), bundles.Digits(t)
 	out := filepath.Join(dir, "x.png")
 	notDir := filepath.Join(inferFixtures, "digit.png")
 	cases := []struct {
@@ -236,7 +236,7 @@ func TestSampleErrors(t *testing.T) {
 // the kept pixels of the output PNG are the input PNG's, byte for byte.
 func TestInpaintKeepsKnownPixels(t *testing.T) {
 	dir := t.TempDir()
-	dig := digitsBundle(t)
+	dig := bundles.Digits(t)
 	in := readPNG(t, filepath.Join(inferFixtures, "digit.png")).(*image.Gray)
 	for _, c := range []struct {
 		name   string
@@ -287,7 +287,7 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 // TestInpaintCandidates checks --n > 1 (a grid), NPY output and reproducibility.
 func TestInpaintCandidates(t *testing.T) {
 	dir := t.TempDir()
-	dig := digitsBundle(t)
+	dig := bundles.Digits(t)
 	args := []string{"inpaint", "--model", dig, "--image", filepath.Join(inferFixtures, "digit.png"), "--mask", filepath.Join(inferFixtures, "mask.jpg"), "--n", "4", "--seed", "3"}
 	run(t, append(args, "--out", filepath.Join(dir, "grid.png"))...)
 	if b := readPNG(t, filepath.Join(dir, "grid.png")).Bounds(); b.Dx() != 2+2*58 || b.Dy() != 2+2*58 {
@@ -317,7 +317,7 @@ func TestInpaintCandidates(t *testing.T) {
 
 func TestInpaintErrors(t *testing.T) {
 	dir := t.TempDir()
-	dig, toy := digitsBundle(t), toyBundle(t)
+	dig, toy := bundles.Digits(t), bundles.Toy(t)
 	digit, mask := filepath.Join(inferFixtures, "digit.png"), filepath.Join(inferFixtures, "mask-gray.png")
 	out := filepath.Join(dir, "o.png")
 	cases := []struct {
@@ -343,7 +343,7 @@ func TestInpaintErrors(t *testing.T) {
 // TestCompose composes the two classes of the image model.
 func TestCompose(t *testing.T) {
 	dir := t.TempDir()
-	dig, toy := digitsBundle(t), toyBundle(t)
+	dig, toy := bundles.Digits(t), bundles.Toy(t)
 	stdout := run(t, "compose", "--model", dig, "--classes", "3,7", "--guidance", "1", "--n", "4", "--out", filepath.Join(dir, "c.png"))
 	if !strings.Contains(stdout, "classes 3+7 composed with guidance 1") {
 		t.Errorf("stdout %q", stdout)
@@ -365,7 +365,7 @@ func TestCompose(t *testing.T) {
 // TestOOD scores a folder of PNGs, one PNG, an NPY array and a CSV of points.
 func TestOOD(t *testing.T) {
 	dir := t.TempDir()
-	dig, toy := digitsBundle(t), toyBundle(t)
+	dig, toy := bundles.Digits(t), bundles.Toy(t)
 	imgs := filepath.Join(dir, "imgs")
 	if err := os.MkdirAll(imgs, 0o755); err != nil {
 		t.Fatal(err)
@@ -457,7 +457,7 @@ func scoreText(v float64) string { return strconv.FormatFloat(v, 'g', -1, 32) }
 // the inputs, against Sampler.Energy and a finite difference.
 func TestEnergyModel(t *testing.T) {
 	dir := t.TempDir()
-	toy, dig := toyBundle(t), digitsBundle(t)
+	toy, dig := bundles.Toy(t), bundles.Digits(t)
 	pts := filepath.Join(dir, "p.csv")
 	if err := os.WriteFile(pts, []byte("x,y\n1,2\n-3,0.5\n4,-4\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -562,7 +562,7 @@ func TestHelp(t *testing.T) {
 // TestSampleAllClasses draws N samples of every class as one grid row per class.
 func TestSampleAllClasses(t *testing.T) {
 	dir := t.TempDir()
-	dig := digitsBundle(t)
+	dig := bundles.Digits(t)
 	b, err := bundle.ReadDir(dig)
 	if err != nil {
 		t.Fatal(err)
@@ -575,8 +575,17 @@ func TestSampleAllClasses(t *testing.T) {
 	if bd := readPNG(t, filepath.Join(dir, "all.png")).Bounds(); bd.Dx() != 2+3*58 || bd.Dy() != 2+k*58 {
 		t.Errorf("grid is %dx%d, want %dx%d (3 columns, one row per class)", bd.Dx(), bd.Dy(), 2+3*58, 2+k*58)
 	}
-	code, _, stderr := runCLI(t, "sample", "--model", toyBundle(t), "--n", "3", "--class", "all", "--out", filepath.Join(dir, "t.png"))
+	code, _, stderr := runCLI(t, "sample", "--model", bundles.Toy(t), "--n", "3", "--class", "all", "--out", filepath.Join(dir, "t.png"))
 	if code == 0 || !strings.Contains(stderr, "unconditional") {
 		t.Errorf("--class all on an unconditional model: exit %d, %q", code, stderr)
 	}
+}
+
+// writePNG writes img as a PNG file at path.
+func writePNG(path string, img image.Image) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"image"
 	"image/png"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -16,119 +12,34 @@ import (
 	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/models/zoo"
 	"github.com/cdrl-go/cdrl/runtime/ort"
-	"github.com/cdrl-go/cdrl/train"
+	"github.com/cdrl-go/cdrl/train/traintest"
 )
 
-// testRoot holds the bundle trained for the package's tests; TestMain removes it.
-var testRoot string
+// bundles trains the tiny test bundle (digits) in a temporary folder.
+var bundles = traintest.NewBundles("")
 
 // session is the ONNX Runtime configuration of the tests: one thread per call, so results
 // reproduce and concurrent requests do not oversubscribe the cores.
 var session = ort.SessionConfig{IntraOpThreads: 1}
 
-// TestMain makes the folder the tiny test bundle is trained into, and afterwards closes the
-// shared samplers and removes the folder.
+// TestMain closes the shared samplers and removes the test bundles after the tests.
 func TestMain(m *testing.M) {
-	var err error
-	if testRoot, err = os.MkdirTemp("", "cdrl-serve-test-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := m.Run()
 	for _, s := range shared {
 		s.Close()
 	}
-	os.RemoveAll(testRoot)
+	bundles.Close()
 	os.Exit(code)
-}
-
-// digits is the tiny image bundle, trained once per test binary.
-var digits struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// digitsBundle returns the folder of a tiny class-conditional image bundle: mnist-s networks
-// trained for 2 iterations on 28x28 grey images in the class folders "3" and "7" (the samples
-// are not good; the plumbing is real).
-func digitsBundle(tb testing.TB) string {
-	tb.Helper()
-	digits.once.Do(func() {
-		data := filepath.Join(testRoot, "digits-data")
-		if digits.err = writeDigits(data, 6); digits.err != nil {
-			return
-		}
-		c := train.Defaults("images:" + data)
-		c.Conditional = true
-		c.Batch, c.Iters, c.LangevinSteps = 4, 2, 2
-		c.LogEvery, c.CheckpointEvery, c.SampleEvery, c.SampleCount = 2, 0, 0, 2
-		out := filepath.Join(testRoot, "digits")
-		var log bytes.Buffer
-		if err := train.Run(context.Background(), c, train.Options{Out: out, Stdout: &log, Session: session}); err != nil {
-			digits.err = fmt.Errorf("training the digits test bundle: %w\n%s", err, log.String())
-			return
-		}
-		digits.dir = filepath.Join(out, "model")
-	})
-	if digits.err != nil {
-		tb.Fatal(digits.err)
-	}
-	return digits.dir
-}
-
-// digitImage returns a 28x28 grey picture of class "3" (a horizontal bar at row off) or "7"
-// (a vertical bar at column off).
-func digitImage(label string, off int) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, 28, 28))
-	for a := 4; a < 24; a++ {
-		for b := off; b < off+4; b++ {
-			if label == "3" {
-				img.Pix[b*28+a] = 255
-			} else {
-				img.Pix[a*28+b] = 255
-			}
-		}
-	}
-	return img
-}
-
-// writeDigits writes perClass digit pictures into the class folders dir/3 and dir/7, with
-// jittered bar positions.
-func writeDigits(dir string, perClass int) error {
-	rng := rand.New(rand.NewPCG(7, 7))
-	for _, label := range []string{"3", "7"} {
-		if err := os.MkdirAll(filepath.Join(dir, label), 0o755); err != nil {
-			return err
-		}
-		for i := range perClass {
-			data, err := encodePNG(digitImage(label, 8+rng.IntN(12)))
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dir, label, fmt.Sprintf("%02d.png", i)), data, 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// encodePNG returns img as PNG bytes.
-func encodePNG(img image.Image) ([]byte, error) {
-	var buf bytes.Buffer
-	err := png.Encode(&buf, img)
-	return buf.Bytes(), err
 }
 
 // pngBytes returns img as PNG bytes, failing the test on an error.
 func pngBytes(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
-	b, err := encodePNG(img)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
 		tb.Fatal(err)
 	}
-	return b
+	return buf.Bytes()
 }
 
 // shared holds the samplers of sharedSampler, by model; TestMain closes them.

@@ -3,19 +3,15 @@ package main
 import (
 	"bytes"
 	"image"
-	"image/color"
 	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/train/traintest"
 )
 
 // part is one part of a multipart body: a file when filename is set, else a field.
@@ -73,8 +69,8 @@ func halfMask(w, h int) *image.Gray {
 // The inpainted picture has the input's size and mode and keeps the known pixels exactly; the
 // same request gives the same bytes.
 func TestInpaint(t *testing.T) {
-	_, url, _ := startServer(t, digitsBundle(t), testLimits())
-	in := digitImage("3", 12)
+	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
+	in := traintest.DigitImage("3", 12)
 	// Grey levels that are not only 0 and 255, so exactness is tested on in-between levels.
 	for i := range in.Pix {
 		in.Pix[i] = uint8(int(in.Pix[i])*3/4 + i%50)
@@ -118,8 +114,8 @@ func TestInpaint(t *testing.T) {
 }
 
 func TestBadInpaintRequests(t *testing.T) {
-	_, url, _ := startServer(t, digitsBundle(t), testLimits())
-	img, mask := pngBytes(t, digitImage("7", 10)), pngBytes(t, halfMask(28, 28))
+	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
+	img, mask := pngBytes(t, traintest.DigitImage("7", 10)), pngBytes(t, halfMask(28, 28))
 	cases := []struct {
 		name  string
 		parts []part
@@ -128,6 +124,7 @@ func TestBadInpaintRequests(t *testing.T) {
 		{"wrong mask size", []part{file("image", img), file("mask", pngBytes(t, halfMask(20, 20)))}, "mask"},
 		{"wrong image size", []part{file("image", pngBytes(t, halfMask(28, 27))), file("mask", mask)}, "image"},
 		{"non-image upload", []part{file("image", []byte("hello, not a picture")), file("mask", mask)}, "image"},
+		{"truncated image", []part{file("image", img[:40]), file("mask", mask)}, "image"},
 		{"empty mask", []part{file("image", img), file("mask", nil)}, "mask"},
 		{"missing mask", []part{file("image", img)}, "mask"},
 		{"missing image", []part{file("mask", mask)}, "image"},
@@ -162,63 +159,7 @@ func TestBadInpaintRequests(t *testing.T) {
 	t.Run("too large", func(t *testing.T) {
 		lim := testLimits()
 		lim.MaxBody = 200
-		_, small, _ := startServer(t, digitsBundle(t), lim)
+		_, small, _ := startServer(t, bundles.Digits(t), lim)
 		errorOf(t, postInpaint(t, small, file("image", img), file("mask", mask)), http.StatusRequestEntityTooLarge)
 	})
-}
-
-// The in-memory decoding of uploads agrees with infer.ReadImage and infer.ReadMask on files,
-// for every colour model the image packages decode to.
-func TestUploadDecodingMatchesInfer(t *testing.T) {
-	const w, h = 5, 4
-	at := func(x, y int) uint8 { return uint8((x*53 + y*97) % 256) }
-	pics := map[string]image.Image{}
-	gray := image.NewGray(image.Rect(0, 0, w, h))
-	gray16 := image.NewGray16(image.Rect(0, 0, w, h))
-	nrgba := image.NewNRGBA(image.Rect(0, 0, w, h))
-	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
-	nrgba64 := image.NewNRGBA64(image.Rect(0, 0, w, h))
-	pal := image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{color.Black, color.White, color.NRGBA{200, 10, 90, 120}, color.Gray{127}})
-	for y := range h {
-		for x := range w {
-			v := at(x, y)
-			gray.SetGray(x, y, color.Gray{v})
-			gray16.SetGray16(x, y, color.Gray16{uint16(v)<<8 | uint16(x)})
-			nrgba.SetNRGBA(x, y, color.NRGBA{v, 255 - v, v / 2, uint8(x * 60)})
-			rgba.SetRGBA(x, y, color.RGBA{v / 2, v / 3, v / 4, 128})
-			nrgba64.SetNRGBA64(x, y, color.NRGBA64{uint16(v) << 8, 0x7fff, uint16(255-v) << 8, 0xffff})
-			pal.SetColorIndex(x, y, uint8((x+y)%4))
-		}
-	}
-	pics["gray"], pics["gray16"], pics["nrgba"], pics["rgba"], pics["nrgba64"], pics["paletted"] = gray, gray16, nrgba, rgba, nrgba64, pal
-	dir := t.TempDir()
-	for name, pic := range pics {
-		data := pngBytes(t, pic)
-		path := filepath.Join(dir, name+".png")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range []int{1, 3} {
-			dec, err := decodeUpload("image", data, c, h, w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := infer.ReadImage(path, c, h, w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := imageValues(dec, c, h, w); !slices.Equal(got, want) {
-				t.Errorf("%s, %d channels: values %v, infer.ReadImage %v", name, c, got, want)
-			}
-			for _, invert := range []bool{false, true} {
-				want, err := infer.ReadMask(path, c, h, w, invert)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := maskKnown(dec, c, h, w, invert); !slices.Equal(got, want) {
-					t.Errorf("%s, %d channels, invert %v: known %v, infer.ReadMask %v", name, c, invert, got, want)
-				}
-			}
-		}
-	}
 }

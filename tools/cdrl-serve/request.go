@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
 	"io"
 	"math"
 	"mime"
@@ -304,14 +302,17 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 		if !ok {
 			return job, badField(name, "missing; want a PNG or JPEG file of %dx%d pixels", wd, h)
 		}
-		img, err := decodeUpload(name, data, c, h, wd)
+		if name == "image" {
+			job.image, err = infer.DecodeImage(bytes.NewReader(data), name, c, h, wd)
+		} else {
+			job.known, err = infer.DecodeMask(bytes.NewReader(data), name, c, h, wd, invert)
+		}
+		var bad *infer.ImageError
+		if errors.As(err, &bad) {
+			return job, badField(name, "%s", bad.Problem) // the part names the file
+		}
 		if err != nil {
 			return job, err
-		}
-		if name == "image" {
-			job.image = imageValues(img, c, h, wd)
-		} else {
-			job.known = maskKnown(img, c, h, wd, invert)
 		}
 	}
 	return job, nil
@@ -324,90 +325,4 @@ func (s *server) readError(name string, err error) error {
 		return s.tooLarge()
 	}
 	return badField(name, "reading the multipart body: %v", err)
-}
-
-// decodeUpload decodes an uploaded PNG or JPEG file, the part name, and checks that it is
-// w x h pixels; its header is checked before the pixels are decoded.
-func decodeUpload(name string, data []byte, c, h, w int) (image.Image, error) {
-	if c != 1 && c != 3 {
-		return nil, fmt.Errorf("the model has %d channels; images need 1 or 3", c)
-	}
-	if len(data) == 0 {
-		return nil, badField(name, "empty file; want a PNG or JPEG image of %dx%d pixels", w, h)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, badField(name, "not a PNG or JPEG image (%v)", err)
-	}
-	if cfg.Width != w || cfg.Height != h {
-		return nil, badField(name, "%s of %dx%d pixels; the model's samples are %dx%d", format, cfg.Width, cfg.Height, w, h)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, badField(name, "corrupt %s image (%v)", format, err)
-	}
-	return img, nil
-}
-
-// imageValues converts a decoded image to c*h*w values in [-1, 1], CHW, as infer.ReadImage
-// does for files: grayscale for c = 1, RGB composited onto black for c = 3, level v becoming
-// v/127.5 - 1.
-func imageValues(img image.Image, c, h, w int) []float32 {
-	b := img.Bounds()
-	out := make([]float32, c*h*w)
-	for y := range h {
-		for x := range w {
-			col := img.At(b.Min.X+x, b.Min.Y+y)
-			if c == 1 {
-				out[y*w+x] = levelValue(color.GrayModel.Convert(col).(color.Gray).Y)
-				continue
-			}
-			r, g, bl, _ := col.RGBA() // premultiplied: composited onto black
-			for ch, v := range []uint32{r, g, bl} {
-				out[ch*h*w+y*w+x] = levelValue(uint8(v >> 8))
-			}
-		}
-	}
-	return out
-}
-
-// levelValue maps an 8-bit level to [-1, 1] as the training data and infer.ReadImage do.
-func levelValue(v uint8) float32 { return float32(float64(v)/127.5 - 1) }
-
-// maskKnown converts a decoded mask to the known flags of infer.Sampler.Inpaint, c*h*w of
-// them, as infer.ReadMask does for files: grey level (alpha ignored) >= infer.MaskThreshold
-// means generate, below it keep; invert swaps the two.
-func maskKnown(img image.Image, c, h, w int, invert bool) []bool {
-	b := img.Bounds()
-	known := make([]bool, c*h*w)
-	for y := range h {
-		for x := range w {
-			generate := opaqueGrey(img.At(b.Min.X+x, b.Min.Y+y)) >= infer.MaskThreshold
-			for ch := range c {
-				known[ch*h*w+y*w+x] = generate == invert
-			}
-		}
-	}
-	return known
-}
-
-// opaqueGrey returns the 8-bit grey level of a colour with its alpha ignored, as infer.ReadMask
-// reads masks: the straight (not premultiplied) red, green and blue weighed as
-// color.GrayModel does.
-func opaqueGrey(c color.Color) uint8 {
-	var r, g, b uint8
-	switch v := c.(type) {
-	case color.Gray:
-		return v.Y
-	case color.Gray16:
-		return uint8(v.Y >> 8)
-	case color.NRGBA:
-		r, g, b = v.R, v.G, v.B
-	case color.NRGBA64:
-		r, g, b = uint8(v.R>>8), uint8(v.G>>8), uint8(v.B>>8)
-	default:
-		n := color.NRGBAModel.Convert(c).(color.NRGBA)
-		r, g, b = n.R, n.G, n.B
-	}
-	return color.GrayModel.Convert(color.NRGBA{R: r, G: g, B: b, A: 255}).(color.Gray).Y
 }

@@ -299,7 +299,7 @@ func TestConcurrentRequests(t *testing.T) {
 // Every bad request gets 400 (415, 413) with a JSON error that names the field at fault.
 func TestBadSampleRequests(t *testing.T) {
 	_, toyURL, _ := startServer(t, "toy2d", testLimits())
-	_, digitsURL, _ := startServer(t, digitsBundle(t), testLimits())
+	_, digitsURL, _ := startServer(t, bundles.Digits(t), testLimits())
 	cases := []struct {
 		name, url, body, field string
 	}{
@@ -336,7 +336,7 @@ func TestBadSampleRequests(t *testing.T) {
 
 // A conditional image model samples a class with guidance, as JSON and as a PNG grid.
 func TestSampleClassImages(t *testing.T) {
-	_, url, _ := startServer(t, digitsBundle(t), testLimits())
+	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
 	a := decodeSamples(t, postJSON(t, url, `{"n": 3, "seed": 4, "class": "7", "guidance": 1}`))
 	if !slices.Equal(a.Shape, []int{3, 1, 28, 28}) || len(a.Samples) != 3 || len(a.Samples[0]) != 28*28 {
 		t.Fatalf("shape %v with %d samples, want [3 1 28 28]", a.Shape, len(a.Samples))
