@@ -144,15 +144,19 @@ vet:
 demo: setup
 	$(GO) run ./tools/cdrl-infer sample --model mnist --class all --n 10 --out out/demo/digits.png
 
-# The embedded models: each command and seed is recorded in the bundle's manifest.
+# The embedded models: each bundle's manifest records the command and seed that made it. The
+# MNIST run is longer than one sitting, so its latest checkpoint is committed
+# (models/zoo/checkpoints/mnist) and `make models` continues it to ZOO_MNIST_ITERS iterations;
+# with one thread per process and the same seed a resumed run equals an uninterrupted one.
 ZOO_TOY := cdrl-train --data toy2d --iters 15000 --threads 1 --seed 1
-ZOO_MNIST := cdrl-train --data mnist --conditional --iters $(ZOO_MNIST_ITERS) --threads 2 --seed 1
-ZOO_MNIST_ITERS ?= 6000
+ZOO_MNIST_ITERS ?= 12000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
 	out/bin/$(ZOO_TOY) --out out/zoo/toy2d --force
-	out/bin/$(ZOO_MNIST) --out out/zoo/mnist --force
+	mkdir -p out/zoo/mnist/checkpoint
+	cp models/zoo/checkpoints/mnist/*.ckpt out/zoo/mnist/checkpoint/
+	out/bin/cdrl-train --data mnist --conditional --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
 	for m in toy2d mnist; do rm -rf models/zoo/$$m && cp -r out/zoo/$$m/model models/zoo/$$m; done
 
 # Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.
