@@ -34,25 +34,6 @@ func checkCond(cond Cond, classes int, net string) error {
 	return nil
 }
 
-// classEmbedding returns Ly(onehot(class)) of shape (N, out) for the Linear map
-// Ly: (classes+1) -> out with bias, computed as a row gather instead of a product with a
-// one-hot matrix. Its weight "w" keeps PyTorch's Linear layout (out, classes+1), so with
-// spectral set it is normalised as that matrix, with the power-iteration vectors fed as the
-// inputs "<prefix>/w/sn_u" (out) and "<prefix>/w/sn_v" (classes+1) that nn.SpectralParams
-// lists. Weight and bias start uniform in ±1/sqrt(classes+1), as nn.Linear's do.
-func classEmbedding(s nn.Scope, class *graphs.Value, classes, out int, spectral bool) *graphs.Value {
-	g := s.G
-	rows := classes + 1
-	w := s.Param("w", []int{out, rows}, nn.Uniform(rows))
-	b := s.Param("b", []int{out}, nn.Uniform(rows))
-	if spectral {
-		u := graphs.Input(g, s.Name("w/sn_u"), tensor.Float32, out)
-		v := graphs.Input(g, s.Name("w/sn_v"), tensor.Float32, rows)
-		w = nn.SpectralNormalize(w, u, v)
-	}
-	return graphs.Add(graphs.Gather(graphs.Transpose(w, 1, 0), class, 0), b)
-}
-
 // condTime finishes a network's time path. temb holds the time features on the rows of t,
 // shape (R, width). Without classes it returns temb and t.PerSample, so that the layers on
 // temb still run on t's rows and their outputs are mapped to the batch afterwards. With
@@ -62,6 +43,6 @@ func condTime(s nn.Scope, temb *graphs.Value, width int, t nn.Time, cond Cond, c
 	if classes == 0 {
 		return temb, t.PerSample
 	}
-	y := classEmbedding(s.Sub("class"), cond.Class, classes, width, spectral)
+	y := nn.ClassEmbedding(s.Sub("class"), cond.Class, classes, width, spectral)
 	return graphs.Add(t.PerSample(temb), y), func(v *graphs.Value) *graphs.Value { return v }
 }

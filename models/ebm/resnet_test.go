@@ -316,7 +316,7 @@ func TestClassEmbeddingIsOneHotLinear(t *testing.T) {
 	g := graphs.New("class")
 	class := graphs.Input(g, "class", tensor.Int64, -1)
 	s := nn.Scope{G: g, Prefix: "c", Rng: rand.New(rand.NewSource(testSeed))}
-	got := classEmbedding(s, class, classes, out, true)
+	got := nn.ClassEmbedding(s, class, classes, out, true)
 	ids := []int64{0, 4, 2, 2, 1}
 	onehot := make([]float32, len(ids)*(classes+1))
 	for i, id := range ids {

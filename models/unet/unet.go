@@ -57,10 +57,7 @@ func timePath(s nn.Scope, t nn.Time, cond Cond, dim, hidden, classes int) (*grap
 	if classes == 0 {
 		return nn.SiLU(temb), t.PerSample
 	}
-	cs := s.Sub("class")
-	w := cs.Param("w", []int{hidden, classes + 1}, nn.Uniform(classes+1))
-	b := cs.Param("b", []int{hidden}, nn.Uniform(classes+1))
-	y := graphs.Add(graphs.Gather(graphs.Transpose(w, 1, 0), cond.Class, 0), b)
+	y := nn.ClassEmbedding(s.Sub("class"), cond.Class, classes, hidden, false)
 	return nn.SiLU(graphs.Add(t.PerSample(temb), y)), func(v *graphs.Value) *graphs.Value { return v }
 }
 
