@@ -89,7 +89,7 @@ func TestPointsModel(t *testing.T) {
 	rows, md := reportRows(t, o.Out)
 	fraction(t, rows, "fraction inside the 8 squares")
 	fraction(t, rows, "max !share - 1/8!")
-	if got := strings.Fields(rows["share of each square (squares 1-8, of the inside samples)"][0]); len(got) != 8 {
+	if got := strings.Fields(rows["share of all samples in each square (squares 1-8)"][0]); len(got) != 8 {
 		t.Errorf("square shares %q, want 8 values", got)
 	}
 	found := 0
