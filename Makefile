@@ -148,7 +148,7 @@ demo: setup
 # MNIST run is longer than one sitting, so its latest checkpoint is committed
 # (models/zoo/checkpoints/mnist) and `make models` continues it to ZOO_MNIST_ITERS iterations;
 # with one thread per process and the same seed a resumed run equals an uninterrupted one.
-ZOO_TOY := cdrl-train --data toy2d --iters 15000 --threads 1 --seed 1
+ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_MNIST_ITERS ?= 12000
 
 models: setup
