@@ -33,6 +33,7 @@ type Config struct {
 	InitWarmupOffset int     // initializer warmup offset (factor min(1, (n+offset)/InitWarmup))
 	EMA              float64 // EMA decay of both networks
 	Clip             float64 // global gradient-norm clip of both networks
+	MaxEnergy        float64 // a mean energy beyond this magnitude is reported as divergence
 	Fused            bool    // run the K Langevin steps as one ONNX Runtime program
 	LogEvery         int     // iterations between metrics lines
 	SampleEvery      int     // iterations between sample pictures (0 = only at the end)
@@ -69,6 +70,8 @@ func (c Config) Validate() error {
 		return bad("ema", c.EMA, "must be in [0, 1)")
 	case c.Clip < 0:
 		return bad("clip", c.Clip, "must be >= 0 (0 = no clipping)")
+	case !(c.MaxEnergy > 0):
+		return bad("max-energy", c.MaxEnergy, "must be > 0")
 	case c.LogEvery < 1:
 		return bad("log-every", c.LogEvery, "must be at least 1")
 	case c.SampleEvery < 0 || c.CheckpointEvery < 0:
@@ -82,12 +85,15 @@ func (c Config) Validate() error {
 }
 
 // Resumable lists the Config fields (by flag name) that a resumed run may change.
-var Resumable = []string{"iters", "ebm-lr", "init-lr", "clip", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count", "fused"}
+var Resumable = []string{"iters", "ebm-lr", "init-lr", "clip", "max-energy", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count", "fused"}
 
 // mergeResume returns the stored config with the resumable fields named in set taken from
 // flags, and a description of each change.
 func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
 	out := stored
+	if out.MaxEnergy == 0 { // checkpoints written before the field existed
+		out.MaxEnergy = flags.MaxEnergy
+	}
 	var changes []string
 	setI := func(name string, dst *int, v int) {
 		if set[name] && *dst != v {
@@ -105,6 +111,7 @@ func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
 	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
 	setF("init-lr", &out.InitLR, flags.InitLR)
 	setF("clip", &out.Clip, flags.Clip)
+	setF("max-energy", &out.MaxEnergy, flags.MaxEnergy)
 	setI("log-every", &out.LogEvery, flags.LogEvery)
 	setI("sample-every", &out.SampleEvery, flags.SampleEvery)
 	setI("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)

@@ -14,7 +14,7 @@ func Defaults(dataSpec string) Config {
 	s := infer.DefaultSchedule()
 	c := Config{
 		Data: dataSpec, Levels: s.Levels, LogSNRMin: s.LogSNRMin, LogSNRMax: s.LogSNRMax,
-		LabelDropout: 0.1, Seed: 1, EMA: 0.999, Clip: 1,
+		LabelDropout: 0.1, Seed: 1, EMA: 0.999, Clip: 1, MaxEnergy: 1e5,
 		EBMWarmup: 200, InitWarmup: 200, InitWarmupOffset: 10,
 		LogEvery: 50, KeepCheckpoints: 3,
 	}

@@ -152,6 +152,12 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 	if math.IsNaN(m.EBMLoss) || math.IsInf(m.EBMLoss, 0) {
 		return m, fmt.Errorf("train: diverged at step %d: the EBM loss is %g", step+1, m.EBMLoss)
 	}
+	// A runaway EBM (Langevin chains escaping to ever lower energies) stays finite for a long
+	// time while it destroys the model: stop while the last checkpoints are still good.
+	if f := math.Max(math.Abs(m.FPos), math.Abs(m.FNeg)); f > t.cfg.MaxEnergy {
+		return m, fmt.Errorf("train: diverged at step %d: mean energies f+ = %.4g, f- = %.4g exceed --max-energy %g; "+
+			"the checkpoints hold the last good state: --resume with a lower --ebm-lr", step+1, m.FPos, m.FNeg, t.cfg.MaxEnergy)
+	}
 	grads, err := gradsOf(out, t.st.EBM, step+1, "EBM")
 	if err != nil {
 		return m, err

@@ -62,6 +62,7 @@ Examples:
 			&ucli.IntFlag{Name: "warmup", Category: catOptim, Usage: "learning-rate warmup iterations of both networks (default 200)"},
 			&ucli.Float64Flag{Name: "ema", Category: catOptim, Usage: "EMA decay (default 0.999)"},
 			&ucli.Float64Flag{Name: "clip", Category: catOptim, Usage: "global gradient-norm clip, 0 = off (default 1)"},
+			&ucli.Float64Flag{Name: "max-energy", Category: catOptim, Usage: "stop as diverged when a mean energy exceeds this magnitude (default 1e5)"},
 			&ucli.BoolFlag{Name: "fused", Category: catOptim, Usage: "run the K Langevin steps as one ONNX Runtime program"},
 			&ucli.IntFlag{Name: "log-every", Category: catOutput, Usage: "iterations between progress/metrics lines (default 50)"},
 			&ucli.IntFlag{Name: "sample-every", Category: catOutput, Usage: "iterations between sample pictures (0 = only at the end)"},
@@ -129,6 +130,7 @@ func configFrom(c *ucli.Context) train.Config {
 	}
 	setF("ema", &cfg.EMA)
 	setF("clip", &cfg.Clip)
+	setF("max-energy", &cfg.MaxEnergy)
 	setInt("log-every", &cfg.LogEvery)
 	setInt("sample-every", &cfg.SampleEvery)
 	setInt("checkpoint-every", &cfg.CheckpointEvery)

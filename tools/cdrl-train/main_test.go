@@ -163,6 +163,19 @@ func TestDivergenceIsReported(t *testing.T) {
 	}
 }
 
+// TestRunawayEnergyIsReported checks that energies beyond --max-energy stop the run as diverged
+// and leave the checkpoints in place.
+func TestRunawayEnergyIsReported(t *testing.T) {
+	out := t.TempDir()
+	args := append([]string{"cdrl-train"}, tinyArgs(out, 120)...)
+	args = append(args, "--max-energy", "1e-6", "--force")
+	var stderr bytes.Buffer
+	code := cli.Run(context.Background(), newApp(), args, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "diverged at step 1") || !strings.Contains(stderr.String(), "--max-energy") {
+		t.Fatalf("exit %d, stderr %q; want a divergence report naming --max-energy", code, stderr.String())
+	}
+}
+
 // TestOutFolderRules checks --force/--resume semantics and flag errors.
 func TestOutFolderRules(t *testing.T) {
 	out := t.TempDir()
