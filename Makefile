@@ -146,8 +146,8 @@ demo: setup
 
 # The embedded models: each bundle's manifest records the command and seed that made it. The
 # MNIST run is longer than one sitting, so its latest checkpoint is committed
-# (models/zoo/checkpoints/mnist) and `make models` continues it to ZOO_MNIST_ITERS iterations;
-# with one thread per process and the same seed a resumed run equals an uninterrupted one.
+# (models/zoo/checkpoints/mnist; started as `cdrl-train --data mnist --conditional --ebm-lr 5e-5
+# --threads 2 --seed 1`) and `make models` continues it to ZOO_MNIST_ITERS iterations.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_MNIST_ITERS ?= 12000
 
@@ -156,7 +156,7 @@ models: setup
 	out/bin/$(ZOO_TOY) --out out/zoo/toy2d --force
 	mkdir -p out/zoo/mnist/checkpoint
 	cp models/zoo/checkpoints/mnist/*.ckpt out/zoo/mnist/checkpoint/
-	out/bin/cdrl-train --data mnist --conditional --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
+	out/bin/cdrl-train --data mnist --conditional --ebm-lr 5e-5 --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
 	for m in toy2d mnist; do rm -rf models/zoo/$$m && cp -r out/zoo/$$m/model models/zoo/$$m; done
 
 # Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.

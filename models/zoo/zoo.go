@@ -13,7 +13,7 @@ import (
 	"github.com/cdrl-go/cdrl/models/bundle"
 )
 
-//go:embed toy2d
+//go:embed toy2d mnist
 var files embed.FS
 
 // Names lists the embedded bundles.

@@ -221,7 +221,6 @@ func TestSampleErrors(t *testing.T) {
 		{"format", []string{"--model", toy, "--n", "2", "--out", filepath.Join(dir, "x.txt")}, []string{"--out", "x.txt", ".png, .csv, .npy"}},
 		{"csv of images", []string{"--model", dig, "--n", "2", "--out", filepath.Join(dir, "x.csv")}, []string{"--out", ".png, .npy"}},
 		{"no embedded model", []string{"--model", "nosuchmodel", "--n", "2", "--out", out}, []string{"--model nosuchmodel", "no embedded model", "pass a bundle folder"}},
-		{"default model", []string{"--n", "2", "--out", out}, []string{"--model mnist", "no embedded model"}},
 		{"missing folder", []string{"--model", filepath.Join(dir, "none"), "--n", "2", "--out", out}, []string{"--model", "none", "no such folder"}},
 		{"file as model", []string{"--model", notDir, "--n", "2", "--out", out}, []string{"--model", "digit.png", "not a folder"}},
 		{"not a bundle", []string{"--model", dir, "--n", "2", "--out", out}, []string{"--model", "manifest.json"}},
@@ -588,4 +587,14 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// TestDefaultModelIsEmbedded samples the default model (the embedded mnist) with no files.
+func TestDefaultModelIsEmbedded(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "d.png")
+	stdout := run(t, "sample", "--n", "2", "--class", "7", "--steps", "1", "--threads", "1", "--out", out)
+	if !strings.Contains(stdout, "model mnist") {
+		t.Errorf("stdout %q does not name the embedded mnist model", stdout)
+	}
+	readPNG(t, out)
 }
