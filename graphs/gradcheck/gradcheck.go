@@ -157,16 +157,54 @@ func Check(c Case, seed int64) (Result, error) {
 	if len(b.Wrt) == 0 {
 		return Result{}, fmt.Errorf("case %s has no float input", c.Name)
 	}
-	grads, err := graphs.Evaluate(b.Feeds, b.Grads...)
+	return Directional(b.Loss, b.Grads, b.Wrt, b.Feeds, rng)
+}
+
+// Gradient checks the gradient of any graph output y with respect to wrt (graph inputs fed in
+// feeds, or params at their value in feeds or else their initial value): it forms
+// L = sum(y * R) with a random R drawn from rng, differentiates it with graphs.Grad and runs
+// Directional. Network tests use it for gradients with respect to parameters.
+func Gradient(y *graphs.Value, feeds map[string]*tensor.Tensor, wrt []*graphs.Value, rng *rand.Rand) (Result, error) {
+	g := y.Graph()
+	ys, err := graphs.Evaluate(feeds, y)
 	if err != nil {
 		return Result{}, err
 	}
-	// Random unit direction over all float inputs.
-	dirs := make([][]float64, len(b.Wrt))
+	r := make([]float32, len(ys[0].Float64))
+	for k := range r {
+		r[k] = float32(rng.NormFloat64())
+	}
+	loss := graphs.ReduceSum(graphs.Mul(y, graphs.Const(g, tensor.FromFloat32(r, ys[0].Shape...))), nil, false)
+	grads, err := graphs.Grad(loss, wrt...)
+	if err != nil {
+		return Result{}, err
+	}
+	return Directional(loss, grads, wrt, feeds, rng)
+}
+
+// Directional compares the directional derivative of the scalar loss along a random unit
+// direction over all of wrt, computed from grads (the loss gradients with respect to wrt), with
+// the central difference (L(x + h u) - L(x - h u)) / 2h, both with the float64 evaluator. wrt
+// are graph inputs fed in feeds, or params at their value in feeds or else their initial value.
+func Directional(loss *graphs.Value, grads, wrt []*graphs.Value, feeds map[string]*tensor.Tensor, rng *rand.Rand) (Result, error) {
+	base := make([]*tensor.Tensor, len(wrt))
+	for k, w := range wrt {
+		if base[k] = feeds[w.Name()]; base[k] == nil {
+			base[k] = w.Node().Attrs.Tensor("value")
+		}
+		if base[k] == nil {
+			return Result{}, fmt.Errorf("gradcheck: no value for %s", w.Name())
+		}
+	}
+	gv, err := graphs.Evaluate(feeds, grads...)
+	if err != nil {
+		return Result{}, err
+	}
+	// Random unit direction over all of wrt.
+	dirs := make([][]float64, len(wrt))
 	norm := 0.0
-	for k, w := range b.Wrt {
-		n := len(b.Feeds[w.Name()].Float64)
-		dirs[k] = make([]float64, n)
+	for k := range wrt {
+		dirs[k] = make([]float64, base[k].Len())
 		for j := range dirs[k] {
 			dirs[k][j] = rng.NormFloat64()
 			norm += dirs[k][j] * dirs[k][j]
@@ -174,37 +212,37 @@ func Check(c Case, seed int64) (Result, error) {
 	}
 	norm = math.Sqrt(norm)
 	analytic := 0.0
-	for k := range b.Wrt {
+	for k := range wrt {
 		for j := range dirs[k] {
 			dirs[k][j] /= norm
-			analytic += grads[k].Float64[j] * dirs[k][j]
+			analytic += gv[k].Float64[j] * dirs[k][j]
 		}
 	}
 	const h = 1e-5
-	loss := func(sign float64) (float64, error) {
-		feeds := map[string]*tensor.Tensor{}
-		for name, t := range b.Feeds {
-			feeds[name] = t
+	at := func(sign float64) (float64, error) {
+		f := make(map[string]*tensor.Tensor, len(feeds)+len(wrt))
+		for name, t := range feeds {
+			f[name] = t
 		}
-		for k, w := range b.Wrt {
-			base := b.Feeds[w.Name()]
-			p := make([]float64, len(base.Float64))
+		for k, w := range wrt {
+			x := base[k].AsFloat64()
+			p := make([]float64, len(x))
 			for j := range p {
-				p[j] = base.Float64[j] + sign*h*dirs[k][j]
+				p[j] = x[j] + sign*h*dirs[k][j]
 			}
-			feeds[w.Name()] = tensor.FromFloat64(p, base.Shape...)
+			f[w.Name()] = tensor.FromFloat64(p, base[k].Shape...)
 		}
-		out, err := graphs.Evaluate(feeds, b.Loss)
+		out, err := graphs.Evaluate(f, loss)
 		if err != nil {
 			return 0, err
 		}
 		return out[0].Float64[0], nil
 	}
-	lp, err := loss(1)
+	lp, err := at(1)
 	if err != nil {
 		return Result{}, err
 	}
-	lm, err := loss(-1)
+	lm, err := at(-1)
 	if err != nil {
 		return Result{}, err
 	}

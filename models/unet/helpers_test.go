@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cdrl-go/cdrl/graphs"
+	"github.com/cdrl-go/cdrl/graphs/gradcheck"
 	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
@@ -87,67 +88,15 @@ func input(g *graphs.Graph, name string) *graphs.Value {
 // initial values) with central differences, both in the float64 evaluator.
 func checkGrads(t *testing.T, y *graphs.Value, feeds map[string]*tensor.Tensor, wrt []*graphs.Value, rng *rand.Rand) {
 	t.Helper()
-	g := y.Graph()
-	ys, err := graphs.Evaluate(feeds, y)
+	res, err := gradcheck.Gradient(y, feeds, wrt, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss := graphs.ReduceSum(graphs.Mul(y, graphs.Const(g, randFloat32(rng, ys[0].Shape...))), nil, false)
-	grads, err := graphs.Grad(loss, wrt...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := make([]*tensor.Tensor, len(wrt))
-	for k, w := range wrt {
-		if base[k] = feeds[w.Name()]; base[k] == nil {
-			base[k] = w.Node().Attrs.Tensor("value")
-		}
-	}
-	gv, err := graphs.Evaluate(feeds, grads...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dirs := make([][]float64, len(wrt))
-	var norm, analytic float64
-	for k := range wrt {
-		dirs[k] = make([]float64, base[k].Len())
-		for j := range dirs[k] {
-			dirs[k][j] = rng.NormFloat64()
-			norm += dirs[k][j] * dirs[k][j]
-		}
-	}
-	norm = math.Sqrt(norm)
-	for k := range wrt {
-		for j := range dirs[k] {
-			dirs[k][j] /= norm
-			analytic += gv[k].Float64[j] * dirs[k][j]
-		}
-	}
-	const h = 1e-5
-	at := func(sign float64) float64 {
-		f := map[string]*tensor.Tensor{}
-		for n, v := range feeds {
-			f[n] = v
-		}
-		for k, w := range wrt {
-			x := base[k].AsFloat64()
-			p := make([]float64, len(x))
-			for j := range p {
-				p[j] = x[j] + sign*h*dirs[k][j]
-			}
-			f[w.Name()] = tensor.FromFloat64(p, base[k].Shape...)
-		}
-		out, err := graphs.Evaluate(f, loss)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out[0].Float64[0]
-	}
-	numeric := (at(1) - at(-1)) / (2 * h)
-	rel := math.Abs(analytic-numeric) / math.Max(math.Abs(numeric), 1e-3)
-	t.Logf("%d tensors: analytic %.9g, numeric %.9g, rel err %.2e", len(wrt), analytic, numeric, rel)
+	// Relative to the numeric value alone (stricter than gradcheck's RelErr).
+	rel := math.Abs(res.Analytic-res.Numeric) / math.Max(math.Abs(res.Numeric), 1e-3)
+	t.Logf("%d tensors: analytic %.9g, numeric %.9g, rel err %.2e", len(wrt), res.Analytic, res.Numeric, rel)
 	if rel > 1e-6 {
-		t.Errorf("directional derivative: analytic %g, numeric %g (rel err %.2e)", analytic, numeric, rel)
+		t.Errorf("directional derivative: analytic %g, numeric %g (rel err %.2e)", res.Analytic, res.Numeric, rel)
 	}
 }
 
