@@ -125,7 +125,7 @@ func TestWriteReplaces(t *testing.T) {
 // TestWriteFailureKeepsOld checks that a Write that fails leaves the bundle already in its
 // folder as it was and no temporary folders behind.
 func TestWriteFailureKeepsOld(t *testing.T) {
-	long := strings.Repeat("b", 240) // a valid folder name too long for ".NAME.tmp-*" beside it
+	long := strings.Repeat("b", 250) // a valid name; ".NAME.tmp-" plus any random suffix exceeds 255 bytes
 	for _, tc := range []struct {
 		name   string
 		base   string
