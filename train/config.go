@@ -84,12 +84,37 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Resumable lists the Config fields (by flag name) that a resumed run may change.
-var Resumable = []string{"iters", "ebm-lr", "init-lr", "clip", "max-energy", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count", "fused"}
+// Resumable lists the Config fields (by flag name) that a resumed run may change: they
+// steer the optimisation, not the model.
+var Resumable = []string{"iters", "batch", "langevin-steps", "label-dropout", "ebm-lr", "init-lr", "warmup", "ema",
+	"clip", "max-energy", "fused", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count"}
+
+// fixed lists the flags that define the model, with the stored value they must match on resume.
+var fixed = []struct {
+	flag  string
+	value func(Config) string
+}{
+	{"data", func(c Config) string { return c.Data }},
+	{"arch", func(c Config) string { return c.Arch }},
+	{"ebm", func(c Config) string { return c.EBMGraph }},
+	{"initializer", func(c Config) string { return c.InitGraph }},
+	{"io", func(c Config) string { return c.IO }},
+	{"freeze", func(c Config) string { return c.Freeze }},
+	{"conditional", func(c Config) string { return fmt.Sprint(c.Conditional) }},
+	{"levels", func(c Config) string { return fmt.Sprint(c.Levels) }},
+	{"seed", func(c Config) string { return fmt.Sprint(c.Seed) }},
+}
 
 // mergeResume returns the stored config with the resumable fields named in set taken from
-// flags, and a description of each change.
-func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
+// flags, and a description of each change. A model-defining flag named in set whose value
+// differs from the stored one is an error rather than silently ignored.
+func mergeResume(stored, flags Config, set map[string]bool) (Config, []string, error) {
+	for _, f := range fixed {
+		if set[f.flag] && f.value(flags) != f.value(stored) {
+			return stored, nil, fmt.Errorf("train: --resume: --%s %s differs from the run's %s; the model settings are fixed for a run "+
+				"(start a new run with another --out, or --force to replace this one)", f.flag, f.value(flags), f.value(stored))
+		}
+	}
 	out := stored
 	if out.MaxEnergy == 0 { // checkpoints written before the field existed
 		out.MaxEnergy = flags.MaxEnergy
@@ -108,8 +133,14 @@ func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
 		}
 	}
 	setI("iters", &out.Iters, flags.Iters)
+	setI("batch", &out.Batch, flags.Batch)
+	setI("langevin-steps", &out.LangevinSteps, flags.LangevinSteps)
+	setF("label-dropout", &out.LabelDropout, flags.LabelDropout)
 	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
 	setF("init-lr", &out.InitLR, flags.InitLR)
+	setI("warmup", &out.EBMWarmup, flags.EBMWarmup)
+	setI("warmup", &out.InitWarmup, flags.InitWarmup)
+	setF("ema", &out.EMA, flags.EMA)
 	setF("clip", &out.Clip, flags.Clip)
 	setF("max-energy", &out.MaxEnergy, flags.MaxEnergy)
 	setI("log-every", &out.LogEvery, flags.LogEvery)
@@ -121,5 +152,5 @@ func mergeResume(stored, flags Config, set map[string]bool) (Config, []string) {
 		changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
 		out.Fused = flags.Fused
 	}
-	return out, changes
+	return out, changes, nil
 }

@@ -21,12 +21,13 @@ type Options struct {
 	// Out is the run folder: checkpoint/, model/, samples/ and metrics.jsonl.
 	Out string
 	// Resume continues from the newest checkpoint in Out; the stored model configuration wins
-	// over Config, which may change iterations, learning rates and intervals.
+	// over Config, which may change the Resumable fields (iterations, batch, Langevin steps,
+	// learning rates, intervals, ...).
 	Resume bool
 	// Force starts afresh in an existing, non-empty Out (its old checkpoints are removed).
 	Force bool
-	// Set names the Resumable fields the user set explicitly; on resume only those replace
-	// the stored values.
+	// Set names the flags the user gave explicitly. On resume the Resumable ones replace the
+	// stored values, and a model-defining one (data, arch, seed, ...) must match the run's.
 	Set map[string]bool
 	// Session configures ONNX Runtime (provider and threads).
 	Session ort.SessionConfig
@@ -55,11 +56,13 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		if st, err = LoadCheckpoint(path); err != nil {
 			return err
 		}
+		var changes []string
+		if cfg, changes, err = mergeResume(st.Config, cfg, o.Set); err != nil {
+			return err
+		}
 		if err := trimMetrics(filepath.Join(o.Out, "metrics.jsonl"), st.Step); err != nil {
 			return err
 		}
-		var changes []string
-		cfg, changes = mergeResume(st.Config, cfg, o.Set)
 		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)
 		for _, c := range changes {
 			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)

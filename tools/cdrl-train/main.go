@@ -4,10 +4,11 @@
 //
 //	cdrl-train --data toy2d --out runs/toy
 //	cdrl-train --data mnist --conditional --out runs/mnist
-//	cdrl-train --data mnist --out runs/mnist --resume --iters 6000
+//	cdrl-train --out runs/mnist --resume --iters 6000 --ebm-lr 5e-5
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -31,8 +32,10 @@ func newApp() *ucli.App {
 		Usage: "train a CDRL energy-based model and its initializer",
 		Description: `Defaults depend on the data: the 2-D toy sets train the small toy networks (batch 512,
 15 Langevin steps, 6000 iterations); image data trains MNIST tier S (batch 32, 10 steps, 3000
-iterations). Flags left unset keep those defaults; with --resume the stored model settings win
-and only iterations, learning rates, clipping and intervals may change.
+iterations). Flags left unset keep those defaults. With --resume the run keeps its model settings
+(--data, --arch, --conditional, --levels, --seed, ...; giving a different value is an error) and the
+optimisation flags given replace the stored ones: --iters, --batch, --langevin-steps, learning
+rates, warmup, EMA, clipping, intervals.
 
 OUT receives checkpoint/ (resumable state), model/ (the inference bundle, EMA weights),
 samples/step-NNNNNN.png and metrics.jsonl.
@@ -40,10 +43,10 @@ samples/step-NNNNNN.png and metrics.jsonl.
 Examples:
    cdrl-train --data toy2d --out runs/toy
    cdrl-train --data mnist --conditional --out runs/mnist
-   cdrl-train --data mnist --out runs/mnist --resume --iters 6000
+   cdrl-train --out runs/mnist --resume --iters 6000 --ebm-lr 5e-5
    cdrl-train --data toy2d --ebm my_ebm.onnx --initializer my_init.onnx --out runs/mine`,
 		Flags: append([]ucli.Flag{
-			&ucli.StringFlag{Name: "data", Required: true, Category: catData, EnvVars: []string{"CDRL_DATA"}, Usage: "toy2d[:squares|rings|moons|8gaussians], mnist[:DIR], cifar10:DIR or images:DIR"},
+			&ucli.StringFlag{Name: "data", Category: catData, EnvVars: []string{"CDRL_DATA"}, Usage: "toy2d[:squares|rings|moons|8gaussians], mnist[:DIR], cifar10:DIR or images:DIR (required for a new run; a resumed run keeps its own)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: catOutput, Usage: "run folder `DIR`"},
 			&ucli.StringFlag{Name: "arch", Category: catData, Usage: "network preset: " + strings.Join(cdrl.ArchNames(), ", ") + " (default: toy-small for 2-D data, mnist-s for images)"},
 			&ucli.StringFlag{Name: "ebm", Category: catData, Usage: "train this EBM graph `FILE.onnx` instead of a preset (inputs x, logsnr[, class]; output energy)"},
@@ -73,6 +76,9 @@ Examples:
 			&ucli.BoolFlag{Name: "force", Category: catOutput, Usage: "start afresh in a non-empty OUT"},
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
+			if !c.Bool("resume") && c.String("data") == "" {
+				return fmt.Errorf("cdrl-train: --data is required for a new run (toy2d, mnist, ...)")
+			}
 			cfg := configFrom(c)
 			rt := cli.RuntimeFrom(c)
 			sess, err := rt.Init()
@@ -80,7 +86,7 @@ Examples:
 				return err
 			}
 			set := map[string]bool{}
-			for _, name := range train.Resumable {
+			for _, name := range c.FlagNames() {
 				set[name] = c.IsSet(name)
 			}
 			return train.Run(c.Context, cfg, train.Options{

@@ -205,6 +205,45 @@ func TestOutFolderRules(t *testing.T) {
 	}
 }
 
+// TestResumeFlags checks what --resume does with the flags given: optimisation flags replace
+// the stored values and say so, model-defining flags must match the run, and --data may be left
+// out (a new run needs it).
+func TestResumeFlags(t *testing.T) {
+	out := t.TempDir()
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		app := newApp()
+		app.Writer = &stdout
+		code := cli.Run(context.Background(), app, append([]string{"cdrl-train"}, args...), &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, stderr := run(tinyArgs(out, 10)...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(append(tinyArgs(out, 20), "--resume", "--arch", "toy-official")...); code == 0 ||
+		!strings.Contains(stderr, "--arch toy-official differs from the run's toy-small") {
+		t.Errorf("resume with another --arch: exit %d, stderr %q; want an error naming --arch and both values", code, stderr)
+	}
+	if code, _, stderr := run(append(tinyArgs(out, 20), "--resume", "--seed", "7")...); code == 0 || !strings.Contains(stderr, "--seed 7") {
+		t.Errorf("resume with another --seed: exit %d, stderr %q; want an error naming --seed", code, stderr)
+	}
+	code, stdout, stderr := run("--out", out, "--resume", "--iters", "20", "--langevin-steps", "3", "--batch", "16", "--threads", "1")
+	if code != 0 {
+		t.Fatalf("resume without --data: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"changed: langevin-steps 2 -> 3", "changed: batch 32 -> 16", "changed: iters 10 -> 20"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("resume output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if st := latest(t, out); st.Step != 20 || st.Config.LangevinSteps != 3 || st.Config.Batch != 16 || st.Config.Data != "toy2d" {
+		t.Errorf("resumed run: step %d, K %d, batch %d, data %q; want 20, 3, 16, toy2d", st.Step, st.Config.LangevinSteps, st.Config.Batch, st.Config.Data)
+	}
+	if code, _, stderr := run("--out", t.TempDir(), "--iters", "5"); code == 0 || !strings.Contains(stderr, "--data is required") {
+		t.Errorf("new run without --data: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // TestResumeTrimsMetrics checks that a resumed run logs every step once.
 func TestResumeTrimsMetrics(t *testing.T) {
 	out := t.TempDir()
