@@ -26,6 +26,16 @@ const (
 	catOutput = "output"
 )
 
+// dflt is the help text of a flag's default: its value in train.Defaults for 2-D data and for
+// images, once when both agree.
+func dflt(field func(train.Config) any) string {
+	toy, img := fmt.Sprint(field(train.Defaults("toy2d"))), fmt.Sprint(field(train.Defaults("mnist")))
+	if toy == img {
+		return toy
+	}
+	return toy + " for 2-D data, " + img + " for images"
+}
+
 func newApp() *ucli.App {
 	return &ucli.App{
 		Name:  "cdrl-train",
@@ -54,24 +64,24 @@ Examples:
 			&ucli.StringFlag{Name: "io", Category: catData, Usage: "map contract names to the user graphs' names, e.g. `x=input_0,energy=output_0`"},
 			&ucli.StringFlag{Name: "freeze", Category: catData, Usage: "`REGEXP` of user-graph initializers to keep constant"},
 			&ucli.BoolFlag{Name: "conditional", Category: catData, Usage: "class-conditional model with label dropout (for classifier-free guidance)"},
-			&ucli.Float64Flag{Name: "label-dropout", Category: catData, Usage: "probability of training on the null class (default 0.1)"},
-			&ucli.IntFlag{Name: "levels", Category: catData, Usage: "noise levels T (default 6)"},
-			&ucli.IntFlag{Name: "langevin-steps", Category: catData, Usage: "Langevin steps K per level in training"},
-			&ucli.Uint64Flag{Name: "seed", Category: catData, Usage: "random seed of the run and the initial weights (default 1)"},
-			&ucli.IntFlag{Name: "iters", Category: catOptim, Usage: "total iterations of the run"},
-			&ucli.IntFlag{Name: "batch", Category: catOptim, Usage: "samples per iteration"},
-			&ucli.Float64Flag{Name: "ebm-lr", Category: catOptim, Usage: "EBM Adam learning rate"},
-			&ucli.Float64Flag{Name: "init-lr", Category: catOptim, Usage: "initializer AdamW learning rate"},
-			&ucli.IntFlag{Name: "warmup", Category: catOptim, Usage: "learning-rate warmup iterations of both networks (default 200)"},
-			&ucli.Float64Flag{Name: "ema", Category: catOptim, Usage: "EMA decay (default 0.999)"},
-			&ucli.Float64Flag{Name: "clip", Category: catOptim, Usage: "global gradient-norm clip, 0 = off (default 1)"},
-			&ucli.Float64Flag{Name: "max-energy", Category: catOptim, Usage: "stop as diverged when a mean energy exceeds this magnitude (default 1e5)"},
+			&ucli.Float64Flag{Name: "label-dropout", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.LabelDropout }), Usage: "probability of training on the null class"},
+			&ucli.IntFlag{Name: "levels", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.Levels }), Usage: "noise levels T"},
+			&ucli.IntFlag{Name: "langevin-steps", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.LangevinSteps }), Usage: "Langevin steps K per level in training"},
+			&ucli.Uint64Flag{Name: "seed", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.Seed }), Usage: "random seed of the run and the initial weights"},
+			&ucli.IntFlag{Name: "iters", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Iters }), Usage: "total iterations of the run"},
+			&ucli.IntFlag{Name: "batch", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Batch }), Usage: "samples per iteration"},
+			&ucli.Float64Flag{Name: "ebm-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMLR }), Usage: "EBM Adam learning rate"},
+			&ucli.Float64Flag{Name: "init-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.InitLR }), Usage: "initializer AdamW learning rate"},
+			&ucli.IntFlag{Name: "warmup", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMWarmup }), Usage: "learning-rate warmup iterations of both networks"},
+			&ucli.Float64Flag{Name: "ema", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EMA }), Usage: "EMA decay"},
+			&ucli.Float64Flag{Name: "clip", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Clip }), Usage: "global gradient-norm clip, 0 = off"},
+			&ucli.Float64Flag{Name: "max-energy", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.MaxEnergy }), Usage: "stop as diverged when a mean energy exceeds this magnitude"},
 			&ucli.BoolFlag{Name: "fused", Category: catOptim, Usage: "run the K Langevin steps as one ONNX Runtime program"},
-			&ucli.IntFlag{Name: "log-every", Category: catOutput, Usage: "iterations between progress/metrics lines (default 50)"},
-			&ucli.IntFlag{Name: "sample-every", Category: catOutput, Usage: "iterations between sample pictures (0 = only at the end)"},
-			&ucli.IntFlag{Name: "checkpoint-every", Category: catOutput, Usage: "iterations between checkpoints (0 = only at the end)"},
-			&ucli.IntFlag{Name: "keep-checkpoints", Category: catOutput, Usage: "checkpoints kept (default 3)"},
-			&ucli.IntFlag{Name: "sample-count", Category: catOutput, Usage: "samples per picture"},
+			&ucli.IntFlag{Name: "log-every", Category: catOutput, DefaultText: dflt(func(c train.Config) any { return c.LogEvery }), Usage: "iterations between progress/metrics lines"},
+			&ucli.IntFlag{Name: "sample-every", Category: catOutput, DefaultText: dflt(func(c train.Config) any { return c.SampleEvery }), Usage: "iterations between sample pictures (0 = only at the end)"},
+			&ucli.IntFlag{Name: "checkpoint-every", Category: catOutput, DefaultText: dflt(func(c train.Config) any { return c.CheckpointEvery }), Usage: "iterations between checkpoints (0 = only at the end)"},
+			&ucli.IntFlag{Name: "keep-checkpoints", Category: catOutput, DefaultText: dflt(func(c train.Config) any { return c.KeepCheckpoints }), Usage: "checkpoints kept"},
+			&ucli.IntFlag{Name: "sample-count", Category: catOutput, DefaultText: dflt(func(c train.Config) any { return c.SampleCount }), Usage: "samples per picture"},
 			&ucli.BoolFlag{Name: "resume", Category: catOutput, Usage: "continue the run in OUT from its newest checkpoint"},
 			&ucli.BoolFlag{Name: "force", Category: catOutput, Usage: "start afresh in a non-empty OUT"},
 		}, cli.RuntimeFlags()...),

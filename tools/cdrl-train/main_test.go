@@ -326,3 +326,18 @@ func TestTrainUserGraphs(t *testing.T) {
 		t.Errorf("an image EBM on 2-D data: exit %d, %q; want an error naming the file", code, stderr.String())
 	}
 }
+
+// TestHelpShowsDefaults checks that --help states the data-dependent defaults of train.Defaults.
+func TestHelpShowsDefaults(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	app := newApp()
+	app.Writer = &stdout
+	if code := cli.Run(context.Background(), app, []string{"cdrl-train", "--help"}, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"(default: 512 for 2-D data, 32 for images)", "(default: 0.1)", "(default: 15 for 2-D data, 10 for images)"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
