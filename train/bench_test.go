@@ -12,20 +12,20 @@ import (
 
 // benchConfigs mirror the PyTorch references in shared/bench: peer_toy.py (official toy
 // networks, batch 2500, K = 15) and peer_mnist.py (its conv EBM and small UNet, batch 64,
-// K = 15), both with spectral norm.
+// K = 15), both with spectral norm; mnist-s-b32 is cdrl-train's MNIST default.
 func benchConfigs() map[string]Config {
 	toy := Defaults("toy2d")
 	toy.Arch, toy.Batch, toy.LangevinSteps = "toy-official", 2500, 15
 	mnist := Defaults("mnist")
 	mnist.Arch, mnist.Batch, mnist.LangevinSteps = "mnist-peer", 64, 15
-	return map[string]Config{"toy-official-b2500": toy, "mnist-peer-b64": mnist}
+	return map[string]Config{"toy-official-b2500": toy, "mnist-peer-b64": mnist, "mnist-s-b32": Defaults("mnist")}
 }
 
 // BenchmarkIteration times one CDRL training iteration, with the K Langevin steps fused in one
 // program or run one score program per step, on two threads. It also reports the time of the
 // refinement alone per Langevin step.
 func BenchmarkIteration(b *testing.B) {
-	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64"} {
+	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64", "mnist-s-b32"} {
 		for _, fused := range []bool{false, true} {
 			cfg := benchConfigs()[name]
 			cfg.Fused = fused
