@@ -498,7 +498,7 @@ func TestDecodeErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"truncated", []byte{0x3a, 0x05, 0x0a}, "onnx: decode model: field 7:"},
+		{"truncated", []byte{0x3a, 0x05, 0x0a}, "onnx: decode model: malformed protobuf: field 7:"},
 		{"wrong wire type", appendVarintField(nil, 7, 1), "onnx: decode model: field 7 has wire type 0, want 2"},
 		{"bad graph", appendBytesField(nil, 7, appendVarintField(nil, 1, 3)), "onnx: decode model: graph: field 1 has wire type 0, want 2"},
 	} {

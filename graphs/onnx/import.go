@@ -25,7 +25,8 @@ import (
 // DataCarriers), handing over every node's operator type, attributes, input order (edge
 // weights) and output names, and every initializer as a decoded tensor. Its generated protobuf
 // types live in an internal package (no raw ModelProto is public), and its public API drops a
-// few things the importer needs; those are read here with protowire (see scanModel): the opset
+// few things the importer needs; those are read with the package's protobuf reader (eachField in
+// proto.go; see scanModel): the opset
 // imports, the node names (for error messages), the graph inputs' element types and shapes
 // (onnx-go keeps only the fixed dimensions, losing the rank of inputs with a dynamic batch),
 // and external tensor data (its onnx.proto predates the external_data field, so such data is
@@ -682,50 +683,6 @@ const (
 	pbTensorLocation = 14
 )
 
-// wireField is one protobuf field: its number, wire type, value and encoded bytes.
-type wireField struct {
-	num protowire.Number
-	typ protowire.Type
-	u   uint64 // varint values
-	b   []byte // length-delimited values
-	raw []byte // tag and value as encoded
-}
-
-// walkFields calls fn for each field of the protobuf message b.
-func walkFields(b []byte, fn func(f wireField) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(n))
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b[n:])
-		if m < 0 {
-			return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(m))
-		}
-		f := wireField{num: num, typ: typ, raw: b[:n+m]}
-		v := b[n : n+m]
-		switch typ {
-		case protowire.VarintType:
-			f.u, _ = protowire.ConsumeVarint(v)
-		case protowire.BytesType:
-			f.b, _ = protowire.ConsumeBytes(v)
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-		b = b[n+m:]
-	}
-	return nil
-}
-
-// expect checks a field's wire type.
-func (f wireField) expect(t protowire.Type, what string) error {
-	if f.typ != t {
-		return fmt.Errorf("malformed model: %s has wire type %d", what, f.typ)
-	}
-	return nil
-}
-
 // scanModel reads what onnx-go's public API does not give (opsets, node names, graph input
 // types and shapes) and returns the model bytes prepared for onnx-go's decoder: value infos
 // reduced to their names (onnx-go would allocate a zero tensor of each one's fixed dimensions,
@@ -735,7 +692,7 @@ func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
 	idx := &modelIndex{opsets: map[string]int64{}, isInit: map[string]bool{}}
 	var out, graphBytes []byte
 	numGraphs := 0
-	err := walkFields(data, func(f wireField) error {
+	err := eachField(data, func(f field) error {
 		switch f.num {
 		case pbModelGraph:
 			if err := f.expect(protowire.BytesType, "ModelProto.graph"); err != nil {
@@ -749,7 +706,7 @@ func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
 				return err
 			}
 			domain, version := "", int64(1)
-			err := walkFields(f.b, func(g wireField) error {
+			err := eachField(f.b, func(g field) error {
 				switch {
 				case g.num == 1 && g.typ == protowire.BytesType:
 					domain = string(g.b)
@@ -784,7 +741,7 @@ func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
 // scanGraph indexes a GraphProto and returns its bytes prepared for onnx-go.
 func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
 	var out []byte
-	err := walkFields(b, func(f wireField) error {
+	err := eachField(b, func(f field) error {
 		switch f.num {
 		case pbGraphName:
 			if f.typ == protowire.BytesType {
@@ -850,7 +807,7 @@ func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
 
 func scanNode(b []byte) (scannedNode, error) {
 	var n scannedNode
-	err := walkFields(b, func(f wireField) error {
+	err := eachField(b, func(f field) error {
 		if f.typ != protowire.BytesType {
 			return nil
 		}
@@ -873,7 +830,7 @@ func scanNode(b []byte) (scannedNode, error) {
 func scanValueInfo(b []byte) (scannedValue, error) {
 	var vi scannedValue
 	var typ []byte
-	err := walkFields(b, func(f wireField) error {
+	err := eachField(b, func(f field) error {
 		switch {
 		case f.num == 1 && f.typ == protowire.BytesType:
 			vi.name = string(f.b)
@@ -886,7 +843,7 @@ func scanValueInfo(b []byte) (scannedValue, error) {
 		return vi, err
 	}
 	var tt []byte
-	err = walkFields(typ, func(f wireField) error { // TypeProto: tensor_type = 1
+	err = eachField(typ, func(f field) error { // TypeProto: tensor_type = 1
 		if f.num == 1 && f.typ == protowire.BytesType {
 			tt = f.b
 		}
@@ -895,18 +852,18 @@ func scanValueInfo(b []byte) (scannedValue, error) {
 	if err != nil || tt == nil {
 		return vi, err
 	}
-	err = walkFields(tt, func(f wireField) error { // TypeProto.Tensor: elem_type = 1, shape = 2
+	err = eachField(tt, func(f field) error { // TypeProto.Tensor: elem_type = 1, shape = 2
 		switch {
 		case f.num == 1 && f.typ == protowire.VarintType:
 			vi.elemType = int32(f.u)
 		case f.num == 2 && f.typ == protowire.BytesType:
 			vi.hasShape = true
-			return walkFields(f.b, func(d wireField) error { // TensorShapeProto: dim = 1
+			return eachField(f.b, func(d field) error { // TensorShapeProto: dim = 1
 				if d.num != 1 || d.typ != protowire.BytesType {
 					return nil
 				}
 				dim := -1
-				err := walkFields(d.b, func(v wireField) error { // dim_value = 1, dim_param = 2
+				err := eachField(d.b, func(v field) error { // dim_value = 1, dim_param = 2
 					if v.num == 1 && v.typ == protowire.VarintType {
 						if int64(v.u) < 0 || v.u > 1<<40 {
 							return fmt.Errorf("value %q: dimension %d out of range", vi.name, int64(v.u))
@@ -933,7 +890,7 @@ func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
 	external := false
 	ext := map[string]string{}
 	var kept []byte
-	err := walkFields(b, func(f wireField) error {
+	err := eachField(b, func(f field) error {
 		switch f.num {
 		case pbTensorName:
 			if f.typ == protowire.BytesType {
@@ -965,7 +922,7 @@ func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
 		case pbTensorExternal:
 			if f.typ == protowire.BytesType {
 				var k, v string
-				err := walkFields(f.b, func(e wireField) error {
+				err := eachField(f.b, func(e field) error {
 					if e.typ == protowire.BytesType && e.num == 1 {
 						k = string(e.b)
 					} else if e.typ == protowire.BytesType && e.num == 2 {

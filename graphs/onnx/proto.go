@@ -257,20 +257,22 @@ func (v *valueInfoProto) marshal() []byte {
 // ---- reading ----
 
 // field is one decoded protobuf field: u holds varint and fixed-width values, b the payload of
-// length-delimited ones (aliasing the input).
+// length-delimited ones and raw the field as encoded, tag included (both aliasing the input).
 type field struct {
 	num protowire.Number
 	typ protowire.Type
 	u   uint64
 	b   []byte
+	raw []byte
 }
 
 // eachField calls f for every field of the message encoded in b, in order.
 func eachField(b []byte, f func(fl field) error) error {
 	for len(b) > 0 {
+		start := b
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return protowire.ParseError(n)
+			return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(n))
 		}
 		b = b[n:]
 		fl := field{num: num, typ: typ}
@@ -289,8 +291,9 @@ func eachField(b []byte, f func(fl field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
 		if n < 0 {
-			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+			return fmt.Errorf("malformed protobuf: field %d: %w", num, protowire.ParseError(n))
 		}
+		fl.raw = start[:len(start)-len(b)+n]
 		b = b[n:]
 		if err := f(fl); err != nil {
 			return err
@@ -303,6 +306,14 @@ func eachField(b []byte, f func(fl field) error) error {
 func (fl field) want(typ protowire.Type) error {
 	if fl.typ != typ {
 		return fmt.Errorf("field %d has wire type %d, want %d", fl.num, fl.typ, typ)
+	}
+	return nil
+}
+
+// expect checks the wire type of the field that holds what (e.g. "GraphProto.node").
+func (fl field) expect(typ protowire.Type, what string) error {
+	if err := fl.want(typ); err != nil {
+		return fmt.Errorf("malformed model: %s: %w", what, err)
 	}
 	return nil
 }
