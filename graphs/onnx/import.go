@@ -20,20 +20,19 @@ import (
 
 // Import of third-party ONNX models (for example an EBM exported by torch.onnx.export).
 //
-// onnx-go (v0.5.0) decodes the protobuf: its public Model.UnmarshalBinary walks the model into
-// a Backend that this file implements (decodeGraph, whose value nodes are onnx-go Namers and
-// DataCarriers), handing over every node's operator type, attributes, input order (edge
-// weights) and output names, and every initializer as a decoded tensor. Its generated protobuf
-// types live in an internal package (no raw ModelProto is public), and its public API drops a
-// few things the importer needs; those are read with the package's protobuf reader (eachField in
-// proto.go; see scanModel): the opset
-// imports, the node names (for error messages), the graph inputs' element types and shapes
-// (onnx-go keeps only the fixed dimensions, losing the rank of inputs with a dynamic batch),
-// and external tensor data (its onnx.proto predates the external_data field, so such data is
-// read here and handed over inline as raw_data). The bytes onnx-go gets carry graph inputs and
-// outputs by name only and no value_info: it would allocate a zero tensor for each typed value
-// at its fixed dimensions, however large, and reject element types the importer never needs.
-// onnx-go panics on some malformed models; decode turns those panics into errors.
+// onnx-go (v0.5.0) decodes the protobuf: its public Model.UnmarshalBinary walks the model into a
+// Backend that this file implements (decodeGraph, whose value nodes are onnx-go Namers and
+// DataCarriers), handing over every node's operator type, attributes, input order (edge weights)
+// and output names, and every initializer as a decoded tensor. Its generated protobuf types live
+// in an internal package (no raw ModelProto is public), and its public API drops a few things the
+// importer needs; those are read with the package's protobuf reader (eachField in proto.go; see
+// scanModel): the opset imports, the node names (for error messages), the graph inputs' element
+// types and shapes (onnx-go keeps only the fixed dimensions, losing the rank of inputs with a
+// dynamic batch), and external tensor data (its onnx.proto predates the external_data field, so
+// such data is read here and handed over inline as raw_data). The bytes onnx-go gets carry graph
+// inputs and outputs by name only and no value_info: it would allocate a zero tensor for each
+// typed value at its fixed dimensions, however large, and reject element types the importer never
+// needs. onnx-go panics on some malformed models; decode turns those panics into errors.
 
 // Contract names: the inputs and outputs a cdrl-go EBM or initializer graph exchanges with the
 // trainer and the sampler.
