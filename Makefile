@@ -148,12 +148,15 @@ demo: setup
 # MNIST run is longer than one sitting, so its latest checkpoint is committed
 # (models/zoo/checkpoints/mnist; started as `cdrl-train --data mnist --conditional --ebm-lr 5e-5
 # --threads 2 --seed 1`) and `make models` continues it to ZOO_MNIST_ITERS iterations.
+# The toy model trains 15,001 iterations at the default learning rate, then 10,000 more at 2e-5.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
+ZOO_TOY_FINE := cdrl-train --resume --iters 25001 --ebm-lr 2e-5 --init-lr 2e-5 --threads 1
 ZOO_MNIST_ITERS ?= 12000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
 	out/bin/$(ZOO_TOY) --out out/zoo/toy2d --force
+	out/bin/$(ZOO_TOY_FINE) --out out/zoo/toy2d
 	mkdir -p out/zoo/mnist/checkpoint
 	cp models/zoo/checkpoints/mnist/*.ckpt out/zoo/mnist/checkpoint/
 	out/bin/cdrl-train --data mnist --conditional --ebm-lr 5e-5 --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
