@@ -24,6 +24,11 @@ type Config struct {
 	Seed          uint64  // the run's random source and the initial weights
 	LangevinSteps int     // K during training
 
+	// LevelWeights, when not empty, are the relative frequencies of the transitions t = 1..T
+	// in a batch (one weight per transition); empty means uniform (cdrl-method.md 4.2).
+	// Raising the noisier transitions spends more of each batch where a model learns slowest.
+	LevelWeights []float64
+
 	Iters            int     // total iterations of the run
 	Batch            int     // samples per iteration
 	EBMLR            float64 // Adam learning rate of the EBM
@@ -62,6 +67,10 @@ func (c Config) Validate() error {
 		return bad("iters", c.Iters, "must be at least 1")
 	case c.Batch < 1:
 		return bad("batch", c.Batch, "must be at least 1")
+	case len(c.LevelWeights) > 0 && len(c.LevelWeights) != c.Levels:
+		return bad("level-weights", c.LevelWeights, fmt.Sprintf("want one weight per transition (%d)", c.Levels))
+	case len(c.LevelWeights) > 0 && !validWeights(c.LevelWeights):
+		return bad("level-weights", c.LevelWeights, "weights must be finite, >= 0 and not all 0")
 	case c.LabelDropout < 0 || c.LabelDropout >= 1:
 		return bad("label-dropout", c.LabelDropout, "must be in [0, 1)")
 	case !(c.EBMLR >= 0) || !(c.InitLR >= 0) || math.IsInf(c.EBMLR, 0) || math.IsInf(c.InitLR, 0):
@@ -84,9 +93,20 @@ func (c Config) Validate() error {
 	return nil
 }
 
+func validWeights(ws []float64) bool {
+	sum := 0.0
+	for _, w := range ws {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return false
+		}
+		sum += w
+	}
+	return sum > 0
+}
+
 // Resumable lists the Config fields (by flag name) that a resumed run may change: they
 // steer the optimisation, not the model.
-var Resumable = []string{"iters", "batch", "langevin-steps", "label-dropout", "ebm-lr", "init-lr", "warmup", "ema",
+var Resumable = []string{"iters", "batch", "langevin-steps", "level-weights", "label-dropout", "ebm-lr", "init-lr", "warmup", "ema",
 	"clip", "max-energy", "fused", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count"}
 
 // fixed lists the flags that define the model, with the stored value they must match on resume.
@@ -135,6 +155,10 @@ func mergeResume(stored, flags Config, set map[string]bool) (Config, []string, e
 	setI("iters", &out.Iters, flags.Iters)
 	setI("batch", &out.Batch, flags.Batch)
 	setI("langevin-steps", &out.LangevinSteps, flags.LangevinSteps)
+	if set["level-weights"] && fmt.Sprint(out.LevelWeights) != fmt.Sprint(flags.LevelWeights) {
+		changes = append(changes, fmt.Sprintf("level-weights %v -> %v", out.LevelWeights, flags.LevelWeights))
+		out.LevelWeights = flags.LevelWeights
+	}
 	setF("label-dropout", &out.LabelDropout, flags.LabelDropout)
 	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
 	setF("init-lr", &out.InitLR, flags.InitLR)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
@@ -65,7 +66,7 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 		}
 	}
 	for i := range b.ts {
-		b.ts[i] = 1 + rng.IntN(t.cfg.Levels)
+		b.ts[i] = t.drawTransition(rng)
 		b.level[i] = int64(b.ts[i] - 1)
 	}
 	infer.Normal(b.eps, rng)
@@ -194,6 +195,31 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 	}
 	t.st.Step++
 	return m, nil
+}
+
+// drawTransition draws a transition t in 1..T: uniformly, or by Config.LevelWeights.
+func (t *trainer) drawTransition(rng *rand.Rand) int {
+	ws := t.cfg.LevelWeights
+	if len(ws) == 0 {
+		return 1 + rng.IntN(t.cfg.Levels)
+	}
+	sum := 0.0
+	for _, w := range ws {
+		sum += w
+	}
+	u := rng.Float64() * sum
+	for k, w := range ws {
+		if u < w {
+			return k + 1
+		}
+		u -= w
+	}
+	for k := len(ws) - 1; k >= 0; k-- { // rounding left u at the end: the last weighted one
+		if ws[k] > 0 {
+			return k + 1
+		}
+	}
+	return len(ws)
 }
 
 func (t *trainer) clip(grads [][]float32) float64 {

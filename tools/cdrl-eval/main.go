@@ -23,10 +23,10 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,22 +203,14 @@ func parseModels(s string) ([]string, error) {
 
 // parseWeights parses --guidance-weights: distinct finite weights >= 0, in the given order.
 func parseWeights(s string) ([]float64, error) {
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
+	out, err := cli.ParseWeights("guidance-weights", s)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range out {
+		if slices.Contains(out[:i], w) {
+			return nil, fmt.Errorf("--guidance-weights %q: weight %g is listed twice", s, w)
 		}
-		w, err := strconv.ParseFloat(f, 64)
-		if err != nil || !(w >= 0) || math.IsInf(w, 0) {
-			return nil, fmt.Errorf("--guidance-weights %q: %q is not a finite weight >= 0", s, f)
-		}
-		for _, v := range out {
-			if v == w {
-				return nil, fmt.Errorf("--guidance-weights %q: weight %g is listed twice", s, w)
-			}
-		}
-		out = append(out, w)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("--guidance-weights %q: no weight given, e.g. %s", s, defaultWeights)

@@ -68,6 +68,8 @@ Examples:
 			&ucli.IntFlag{Name: "levels", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.Levels }), Usage: "noise levels T"},
 			&ucli.IntFlag{Name: "langevin-steps", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.LangevinSteps }), Usage: "Langevin steps K per level in training"},
 			&ucli.Uint64Flag{Name: "seed", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.Seed }), Usage: "random seed of the run and the initial weights"},
+			&ucli.StringFlag{Name: "level-weights", Category: catOptim, DefaultText: "uniform",
+				Usage: "relative frequencies `W1,...,WT` of the transitions t = 1..T in each batch, e.g. 1,1,1,3,3,3 to train the noisier ones more"},
 			&ucli.IntFlag{Name: "iters", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Iters }), Usage: "total iterations of the run"},
 			&ucli.IntFlag{Name: "batch", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Batch }), Usage: "samples per iteration"},
 			&ucli.Float64Flag{Name: "ebm-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMLR }), Usage: "EBM Adam learning rate"},
@@ -89,7 +91,10 @@ Examples:
 			if !c.Bool("resume") && c.String("data") == "" {
 				return fmt.Errorf("cdrl-train: --data is required for a new run (toy2d, mnist, ...)")
 			}
-			cfg := configFrom(c)
+			cfg, err := configFrom(c)
+			if err != nil {
+				return err
+			}
 			rt := cli.RuntimeFrom(c)
 			sess, err := rt.Init()
 			if err != nil {
@@ -108,7 +113,7 @@ Examples:
 }
 
 // configFrom starts from the data's defaults and applies the flags that were set.
-func configFrom(c *ucli.Context) train.Config {
+func configFrom(c *ucli.Context) (train.Config, error) {
 	cfg := train.Defaults(c.String("data"))
 	setInt := func(name string, dst *int) {
 		if c.IsSet(name) {
@@ -152,5 +157,12 @@ func configFrom(c *ucli.Context) train.Config {
 	setInt("checkpoint-every", &cfg.CheckpointEvery)
 	setInt("keep-checkpoints", &cfg.KeepCheckpoints)
 	setInt("sample-count", &cfg.SampleCount)
-	return cfg
+	if c.IsSet("level-weights") {
+		ws, err := cli.ParseWeights("level-weights", c.String("level-weights"))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.LevelWeights = ws
+	}
+	return cfg, nil
 }

@@ -193,6 +193,8 @@ func TestOutFolderRules(t *testing.T) {
 		{"bad arch", append(tinyArgs(t.TempDir(), 5), "--arch", "huge"), "huge"},
 		{"bad batch", append(tinyArgs(t.TempDir(), 5), "--batch", "0"), "--batch"},
 		{"conditional toy", append(tinyArgs(t.TempDir(), 5), "--conditional"), "--conditional"},
+		{"level weights not numbers", append(tinyArgs(t.TempDir(), 5), "--level-weights", "1,x"), `--level-weights "1,x": "x" is not a finite weight`},
+		{"level weights count", append(tinyArgs(t.TempDir(), 5), "--level-weights", "1,2"), "one weight per transition (6)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -227,17 +229,21 @@ func TestResumeFlags(t *testing.T) {
 	if code, _, stderr := run(append(tinyArgs(out, 20), "--resume", "--seed", "7")...); code == 0 || !strings.Contains(stderr, "--seed 7") {
 		t.Errorf("resume with another --seed: exit %d, stderr %q; want an error naming --seed", code, stderr)
 	}
-	code, stdout, stderr := run("--out", out, "--resume", "--iters", "20", "--langevin-steps", "3", "--batch", "16", "--threads", "1")
+	code, stdout, stderr := run("--out", out, "--resume", "--iters", "20", "--langevin-steps", "3", "--batch", "16", "--threads", "1",
+		"--level-weights", "1,1,1,3,3,3")
 	if code != 0 {
 		t.Fatalf("resume without --data: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"changed: langevin-steps 2 -> 3", "changed: batch 32 -> 16", "changed: iters 10 -> 20"} {
+	for _, want := range []string{"changed: langevin-steps 2 -> 3", "changed: batch 32 -> 16", "changed: iters 10 -> 20",
+		"changed: level-weights [] -> [1 1 1 3 3 3]"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("resume output lacks %q:\n%s", want, stdout)
 		}
 	}
-	if st := latest(t, out); st.Step != 20 || st.Config.LangevinSteps != 3 || st.Config.Batch != 16 || st.Config.Data != "toy2d" {
-		t.Errorf("resumed run: step %d, K %d, batch %d, data %q; want 20, 3, 16, toy2d", st.Step, st.Config.LangevinSteps, st.Config.Batch, st.Config.Data)
+	if st := latest(t, out); st.Step != 20 || st.Config.LangevinSteps != 3 || st.Config.Batch != 16 || st.Config.Data != "toy2d" ||
+		len(st.Config.LevelWeights) != 6 {
+		t.Errorf("resumed run: step %d, K %d, batch %d, data %q, level weights %v; want 20, 3, 16, toy2d, 6 weights",
+			st.Step, st.Config.LangevinSteps, st.Config.Batch, st.Config.Data, st.Config.LevelWeights)
 	}
 	if code, _, stderr := run("--out", t.TempDir(), "--iters", "5"); code == 0 || !strings.Contains(stderr, "--data is required") {
 		t.Errorf("new run without --data: exit %d, stderr %q", code, stderr)

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -108,4 +111,22 @@ func Done(w io.Writer, start time.Time, wrote ...string) {
 		fmt.Fprintf(w, "wrote %s\n", p)
 	}
 	fmt.Fprintf(w, "done in %s\n", time.Since(start).Round(time.Millisecond))
+}
+
+// ParseWeights parses a comma-separated list of finite weights >= 0 given to --flag (blank
+// entries are skipped) and names the flag and the bad entry in its error.
+func ParseWeights(flag, s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		w, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(w >= 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("--%s %q: %q is not a finite weight >= 0", flag, s, f)
+		}
+		out = append(out, w)
+	}
+	return out, nil
 }
