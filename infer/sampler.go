@@ -142,7 +142,8 @@ type SampleOptions struct {
 	// sampled one after the other, which bounds memory for large n; 0 samples all n at once.
 	Batch int
 	// Levels, when not nil, receives a copy of the samples at every level (index k = level k,
-	// index Levels = the start noise), before the final denoising step.
+	// index Levels = the start noise), before the final denoising step. SampleFrom fills the
+	// levels from its start level down and leaves the ones above it nil.
 	Levels *[][]float32
 	// Progress, when not nil, is called after each level with the level reached (T-1 .. 0);
 	// with several chunks the sequence repeats for every chunk.
@@ -188,6 +189,10 @@ type plan struct {
 	// obs and known are the observed image and its known elements (Inpaint), else nil.
 	obs   []float32
 	known []bool
+	// from is the level sampling starts at and start its n inputs there (SampleFrom); nil
+	// start: from is the top level and the start is noise.
+	from  int
+	start []float32
 }
 
 // Sample draws n samples and returns them as (n, shape...) float32 values; image samples are
@@ -205,6 +210,41 @@ func (s *Sampler) Sample(ctx context.Context, n int, o SampleOptions) ([]float32
 	p.mix = s.guidance(classes, o.Guidance)
 	return s.run(ctx, p)
 }
+
+// SampleFrom continues n samples from level (1..Levels), where x holds them as (n, shape...)
+// values: each transition level, ..., 1 runs as in Sample, then the final denoising step and,
+// for images, the clamping. Starting from data noised to a level (Schedule's Alpha and SigmaBar)
+// draws variations that keep the data's coarse structure, looser the higher the level; the
+// evaluation starts from noised test digits to measure every transition against the forward
+// process. The noise streams are Sample's: SampleFrom from Sample's start noise at the top
+// level (SampleOptions.Levels) returns Sample's samples.
+func (s *Sampler) SampleFrom(ctx context.Context, x []float32, n, level int, o SampleOptions) ([]float32, error) {
+	p, err := s.newPlan("sample-from", n, o)
+	if err != nil {
+		return nil, err
+	}
+	if level < 1 || level > s.sched.Levels {
+		return nil, fmt.Errorf("infer: sample-from: level %d outside 1..%d", level, s.sched.Levels)
+	}
+	if len(x) != n*s.dim {
+		return nil, fmt.Errorf("infer: sample-from: %d input values for %d samples of %d values (shape %v)", len(x), n, s.dim, s.m.Shape)
+	}
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("infer: sample-from: input value %d is %v", i, v)
+		}
+	}
+	classes, err := s.classIDs("sample-from", n, o)
+	if err != nil {
+		return nil, err
+	}
+	p.mix = s.guidance(classes, o.Guidance)
+	p.from, p.start = level, x
+	return s.run(ctx, p)
+}
+
+// Schedule returns the noise schedule of the sampler's model.
+func (s *Sampler) Schedule() Schedule { return s.sched }
 
 // newPlan checks the options every task shares.
 func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
@@ -224,7 +264,7 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	if o.Batch < 0 {
 		return plan{}, fmt.Errorf("infer: %s: batch %d must be >= 0 (0 = all at once)", op, o.Batch)
 	}
-	return plan{op: op, n: n, steps: k, o: o}, nil
+	return plan{op: op, n: n, steps: k, o: o, from: s.sched.Levels}, nil
 }
 
 // guidance returns the mixture of classifier-free guidance: (1+w) f(c) - w f(0), or the
@@ -283,7 +323,7 @@ func (s *Sampler) run(ctx context.Context, p plan) ([]float32, error) {
 	var levels [][]float32
 	if p.o.Levels != nil {
 		levels = make([][]float32, s.sched.Levels+1)
-		for k := range levels {
+		for k := range p.from + 1 {
 			levels[k] = make([]float32, p.n*s.dim)
 		}
 	}
@@ -363,11 +403,14 @@ func (c *chunkRun) run(ctx context.Context) error {
 	if p.known != nil {
 		z = make([]float32, n*d)
 	}
-	c.normal(c.x)
-	c.record(s.sched.Levels)
+	c.normal(c.x) // the start noise; drawn for a given start too, to keep Sample's streams
+	if p.start != nil {
+		copy(c.x, p.start[c.lo*d:(c.lo+n)*d])
+	}
+	c.record(p.from)
 	var per PerSample
 	ts := make([]int, n)
-	for t := s.sched.Levels; t >= 1; t-- {
+	for t := p.from; t >= 1; t-- {
 		for i := range ts {
 			ts[i] = t
 		}
