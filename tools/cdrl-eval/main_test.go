@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -171,9 +172,23 @@ func TestImageModel(t *testing.T) {
 	if h := strings.Fields(rows["unguided class histogram (shares of digits 0-9; the null class)"][0]); len(h) != 10 {
 		t.Errorf("unguided histogram %q, want 10 shares", h)
 	}
-	for _, want := range []string{"| w | digit 3 | digit 7 | all |", "](digits-guided-w1.5.png)", "](digits-ood.png)"} {
+	for _, want := range []string{"| w | digit 3 | digit 7 | all |", "](digits-guided-w1.5.png)", "](digits-ood.png)",
+		"| from level t | alpha_t | digit kept | samples/s |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	// One row per level of the digits kept when sampling back from it, alpha_t from the schedule.
+	for lv, alpha := range []string{"0.968", "0.876", "0.732", "0.542", "0.320", "0.078"} {
+		prefix := fmt.Sprintf("| %d | %s | ", lv+1, alpha)
+		i := strings.Index(md, prefix)
+		if i < 0 {
+			t.Errorf("report lacks the level-%d row %q", lv+1, prefix)
+			continue
+		}
+		kept := strings.Fields(md[i+len(prefix):])[0]
+		if v, err := strconv.ParseFloat(kept, 64); err != nil || v < 0 || v > 1 {
+			t.Errorf("level %d: digits kept %q, want a fraction", lv+1, kept)
 		}
 	}
 	// 20 samples over 2 classes: 10 per class, one row per class of 10 digits at scale 2.

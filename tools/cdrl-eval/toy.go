@@ -39,6 +39,7 @@ const (
 	streamMasks
 	streamOOD
 	streamInpaint
+	streamLevels
 )
 
 // rngFor returns the random stream id of the run seeded by seed.
