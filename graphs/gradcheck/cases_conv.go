@@ -56,6 +56,9 @@ func init() {
 		convCase("Conv no bias", []int{2, 3, 5, 5}, []int{4, 3, 3, 3}, 0, co{Pads: []int{1, 1, 1, 1}}, false),
 		convCase("Conv dynamic batch", []int{3, 4, 6, 6}, []int{4, 2, 3, 3}, 4, co{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}, Group: 2}, true),
 		convCase("Conv 1-D", []int{2, 3, 9}, []int{4, 3, 3}, 4, co{Strides: []int{2}, Pads: []int{1, 1}}, false),
+		// Stride 1 and one group: the weight gradient is the im2col MatMul form.
+		convCase("Conv 1-D stride 1 asymmetric pads dynamic batch", []int{2, 3, 9}, []int{4, 3, 3}, 4, co{Pads: []int{2, 0}}, true),
+		convCase("Conv 3x2 kernel dilation 2x1 pads 0,1,2,0", []int{2, 2, 6, 5}, []int{3, 2, 3, 2}, 0, co{Pads: []int{0, 1, 2, 0}, Dilations: []int{2, 1}}, false),
 		convCase("Conv 1-D groups dilation dynamic batch", []int{2, 4, 10}, []int{2, 2, 3}, 2, co{Strides: []int{2}, Dilations: []int{2}, Pads: []int{2, 1}, Group: 2}, true),
 		secondOrder("Conv second order", convInputs([]int{2, 2, 5, 5}, []int{3, 2, 3, 3}, 3, true),
 			func(v []*graphs.Value) *graphs.Value {
