@@ -27,7 +27,8 @@
 // Sample walks from noise down to data level by level (initializer proposal plus noise, K
 // Langevin steps on the energy, unscaling, and the final Tweedie step for images), with
 // classifier-free guidance for conditional models (the conditional and null-class halves run
-// as one batch). Inpaint keeps known pixels (replacement at every level, exact in the output),
+// as one batch). SampleFrom continues given samples from any level (data noised to a level
+// gives variations of it). Inpaint keeps known pixels (replacement at every level, exact in the output),
 // Compose combines several classes, OOD scores inputs by the level-0 energy and Energy returns
 // energies and input gradients at any level. Every sample has its own noise stream seeded from
 // (seed, index), so the same seed, N, chunk size, thread count and provider give the same
