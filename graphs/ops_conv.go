@@ -460,8 +460,9 @@ func convInputGradAsConv(dy, w *Value, geo convGeom) *Value {
 // positions), multiplied by dy (N, P, M) and summed over the batch. ONNX Runtime runs this 4 to
 // 5 times faster than the equivalent Conv over transposed tensors, whose kernel is the whole
 // feature map and whose output is the small kernel (measured at 16-32 channels, 14x14 and 28x28,
-// batch 32-64). It returns nil where the form does not apply (strides > 1, groups, or input
-// channels or spatial sizes unknown at build time).
+// batch 32-64), at the price of a transient buffer K times the input's size. It returns nil
+// where the form does not apply (strides > 1, groups, or input channels or spatial sizes
+// unknown at build time).
 func convWeightGradAsMatMul(x, dy *Value, geo convGeom) *Value {
 	r := len(geo.kernel)
 	c, m := x.shape[1], dy.shape[1]
