@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -542,6 +543,7 @@ func TestHelp(t *testing.T) {
 	}{
 		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256)", "(default: 1)", "guidance_default", "--steps"}},
 		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)"}},
+		{"vary", []string{"Examples:", "cdrl-infer vary", "--level L", "(default: 3)"}},
 		{"compose", []string{"Examples:", "--classes", "guidance_default"}},
 		{"ood", []string{"Examples:", "input,score", `(default: "mnist")`}},
 		{"energy", []string{"Examples:", "--graph", "--model", "--level", "(default: 0)"}},
@@ -597,4 +599,49 @@ func TestDefaultModelIsEmbedded(t *testing.T) {
 		t.Errorf("stdout %q does not name the embedded mnist model", stdout)
 	}
 	readPNG(t, out)
+}
+
+// TestVary draws variations of the fixture digit: from level 1 they stay close to it, from the
+// top level they do not; the same seed repeats; bad levels and points models are errors.
+func TestVary(t *testing.T) {
+	dir := t.TempDir()
+	dig, toy := bundles.Digits(t), bundles.Toy(t)
+	digit := filepath.Join(inferFixtures, "digit.png")
+	img, err := infer.ReadImage(digit, 1, 28, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := func(level string) float64 {
+		out := filepath.Join(dir, "v"+level+".npy")
+		stdout := run(t, "vary", "--model", dig, "--image", digit, "--level", level, "--n", "3", "--seed", "2", "--out", out)
+		if !strings.Contains(stdout, "3 variations") || !strings.Contains(stdout, "started at level "+level+" of 6") {
+			t.Errorf("stdout %q does not say what it drew", stdout)
+		}
+		x := readNpyT(t, out)
+		if !x.Shape.Equal(tensor.Shape{3, 1, 28, 28}) {
+			t.Fatalf("npy shape %v, want (3,1,28,28)", x.Shape)
+		}
+		var s float64
+		for i, v := range x.Float32 {
+			d := float64(v - img[i%784])
+			s += d * d
+		}
+		return math.Sqrt(s / float64(len(x.Float32)))
+	}
+	near, far := dist("1"), dist("6")
+	if !(near < 0.5*far) {
+		t.Errorf("rms distance to the image: %.3f from level 1, %.3f from level 6; want the first well below the second", near, far)
+	}
+	if again := dist("1"); again != near {
+		t.Errorf("the same seed gave a different result (%g vs %g)", again, near)
+	}
+	run(t, "vary", "--model", dig, "--image", digit, "--n", "4", "--out", filepath.Join(dir, "grid.png"))
+	if b := readPNG(t, filepath.Join(dir, "grid.png")).Bounds(); b.Dx() != 2+2*58 || b.Dy() != 2+2*58 {
+		t.Errorf("grid of 4 is %v, want 2x2 tiles", b)
+	}
+	out := filepath.Join(dir, "o.png")
+	fails(t, []string{"vary", "--model", dig, "--image", digit, "--level", "0", "--out", out}, "--level 0", "1..6")
+	fails(t, []string{"vary", "--model", dig, "--image", digit, "--level", "7", "--out", out}, "--level 7")
+	fails(t, []string{"vary", "--model", toy, "--image", digit, "--out", out}, "vary", "image model")
+	fails(t, []string{"vary", "--model", dig, "--image", filepath.Join(dir, "none.png"), "--out", out}, "--image", "none.png")
 }
