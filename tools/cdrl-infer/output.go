@@ -61,6 +61,34 @@ func writeSamples(path string, m *bundle.Manifest, x []float32, n int) error {
 	return writeSamplesCols(path, m, x, n, int(math.Ceil(math.Sqrt(float64(n)))))
 }
 
+// writeImages writes n images of shape (c, h, w) derived from one input image (inpainting
+// candidates, variations) to path: with n = 1 a PNG of the input's size, else a square-ish
+// PNG grid, or an NPY array (n, c, h, w); ext is path's checked extension.
+func writeImages(path, ext string, x []float32, n, c, h, w int) error {
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	var err error
+	switch {
+	case ext == extNPY:
+		err = tensor.WriteNpyFile(path, tensor.FromFloat32(x, n, c, h, w))
+	default:
+		var pic image.Image
+		if n == 1 {
+			pic, err = infer.ImageFromSample(x, c, h, w)
+		} else {
+			pic, err = plot.ImageGrid(x, n, c, h, w, int(math.Ceil(math.Sqrt(float64(n)))), gridScale)
+		}
+		if err == nil {
+			err = plot.WritePNG(path, pic)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
 // writeSamplesCols is writeSamples with the number of images per grid row.
 func writeSamplesCols(path string, m *bundle.Manifest, x []float32, n, cols int) error {
 	ext, err := outputFormat(path, sampleFormats(m)...)

@@ -3,16 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
 	"io"
-	"math"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"github.com/cdrl-go/cdrl/infer"
-	"github.com/cdrl-go/cdrl/infer/plot"
-	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -100,25 +95,8 @@ func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dirOf(o.Out), 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", o.Out, err)
-	}
-	switch {
-	case ext == extNPY:
-		err = tensor.WriteNpyFile(o.Out, tensor.FromFloat32(x, o.N, c, h, w))
-	default:
-		var pic image.Image
-		if o.N == 1 {
-			pic, err = infer.ImageFromSample(x, c, h, w)
-		} else {
-			pic, err = plot.ImageGrid(x, o.N, c, h, w, int(math.Ceil(math.Sqrt(float64(o.N)))), gridScale)
-		}
-		if err == nil {
-			err = plot.WritePNG(o.Out, pic)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("--out: %w", err)
+	if err := writeImages(o.Out, ext, x, o.N, c, h, w); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; started at level %d of %d (signal %.3f of the image)\n",
 		plural(o.N, "variation"), m.describe(), conditioning(o.Class, gw), o.Seed, o.Level, sched.Levels, a)
