@@ -144,14 +144,16 @@ vet:
 demo: setup
 	$(GO) run ./tools/cdrl-infer sample --model mnist --class all --n 10 --out out/demo/digits.png
 
-# The embedded models: each bundle's manifest records the command and seed that made it. The
+# The embedded models: each bundle's manifest records the commands and seed that made it. The
 # MNIST run is longer than one sitting, so its latest checkpoint is committed
-# (models/zoo/checkpoints/mnist; started as `cdrl-train --data mnist --conditional --ebm-lr 5e-5
-# --threads 2 --seed 1`) and `make models` continues it to ZOO_MNIST_ITERS iterations.
-# The toy model trains 15,001 iterations at the default learning rate, then 10,000 more at 2e-5.
+# (models/zoo/checkpoints/mnist) and `make models` continues it to ZOO_MNIST_ITERS iterations
+# with the settings stored in it. It was started as `cdrl-train --data mnist --conditional
+# --ebm-lr 5e-5 --threads 2 --seed 1`, resumed with `--level-weights 1,1,1,3,3,3` at iteration
+# 5,442 and with `--ebm-lr 8e-5 --max-energy 1000` at 7,336. The toy model trains 15,001
+# iterations at the default learning rate, then 10,000 more at 2e-5.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_TOY_FINE := cdrl-train --resume --iters 25001 --ebm-lr 2e-5 --init-lr 2e-5 --threads 1
-ZOO_MNIST_ITERS ?= 12000
+ZOO_MNIST_ITERS ?= 40000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
@@ -159,7 +161,7 @@ models: setup
 	out/bin/$(ZOO_TOY_FINE) --out out/zoo/toy2d
 	mkdir -p out/zoo/mnist/checkpoint
 	cp models/zoo/checkpoints/mnist/*.ckpt out/zoo/mnist/checkpoint/
-	out/bin/cdrl-train --data mnist --conditional --ebm-lr 5e-5 --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
+	out/bin/cdrl-train --out out/zoo/mnist --resume --iters $(ZOO_MNIST_ITERS) --threads 2
 	for m in toy2d mnist; do rm -rf models/zoo/$$m && cp -r out/zoo/$$m/model models/zoo/$$m; done
 
 # Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.
