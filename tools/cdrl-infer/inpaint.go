@@ -52,47 +52,23 @@ Examples:
 
 func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 	start := time.Now()
-	if err := o.check(); err != nil {
-		return err
-	}
-	m, err := openModel(o.Model, o.Runtime)
+	j, err := openImageJob("inpaint", o.genOptions, o.Class, o.Image)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	c, h, w, err := m.image("inpaint")
-	if err != nil {
-		return err
-	}
-	ext, err := outputFormat(o.Out, extPNG, extNPY)
-	if err != nil {
-		return err
-	}
-	img, err := infer.ReadImage(o.Image, c, h, w)
-	if err != nil {
-		return fmt.Errorf("--image: %w", err)
-	}
-	known, err := infer.ReadMask(o.Mask, c, h, w, o.Invert)
+	defer j.m.Close()
+	known, err := infer.ReadMask(o.Mask, j.c, j.h, j.w, o.Invert)
 	if err != nil {
 		return fmt.Errorf("--mask: %w", err)
 	}
-	id, err := m.classID(o.Class)
+	x, err := j.m.s.Inpaint(ctx, j.img, known, o.N, j.so)
 	if err != nil {
 		return err
 	}
-	gw, err := m.guidance(o.Guidance, id)
-	if err != nil {
+	if err := writeImages(o.Out, j.ext, x, o.N, j.c, j.h, j.w); err != nil {
 		return err
 	}
-	so := o.sampleOptions()
-	so.Class, so.Guidance = id, gw
-	x, err := m.s.Inpaint(ctx, img, known, o.N, so)
-	if err != nil {
-		return err
-	}
-	if err := writeImages(o.Out, ext, x, o.N, c, h, w); err != nil {
-		return err
-	}
+	h, w := j.h, j.w
 	kept := 0
 	for _, k := range known[:h*w] {
 		if k {
@@ -100,7 +76,7 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; %d of %d pixels kept, %d generated\n",
-		plural(o.N, "candidate"), m.describe(), conditioning(o.Class, gw), o.Seed, kept, h*w, h*w-kept)
+		plural(o.N, "candidate"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, kept, h*w, h*w-kept)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }

@@ -49,57 +49,32 @@ Examples:
 
 func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 	start := time.Now()
-	if err := o.check(); err != nil {
-		return err
-	}
-	m, err := openModel(o.Model, o.Runtime)
+	j, err := openImageJob("vary", o.genOptions, o.Class, o.Image)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	c, h, w, err := m.image("vary")
-	if err != nil {
-		return err
-	}
-	sched := m.s.Schedule()
+	defer j.m.Close()
+	sched := j.m.s.Schedule()
 	if o.Level < 1 || o.Level > sched.Levels {
 		return fmt.Errorf("--level %d: want 1..%d (the model's levels)", o.Level, sched.Levels)
 	}
-	ext, err := outputFormat(o.Out, extPNG, extNPY)
-	if err != nil {
-		return err
-	}
-	img, err := infer.ReadImage(o.Image, c, h, w)
-	if err != nil {
-		return fmt.Errorf("--image: %w", err)
-	}
-	id, err := m.classID(o.Class)
-	if err != nil {
-		return err
-	}
-	gw, err := m.guidance(o.Guidance, id)
-	if err != nil {
-		return err
-	}
 	// The start: the image noised to the level, one noise draw per variation from --seed.
-	d := len(img)
+	img, d := j.img, len(j.img)
 	x := make([]float32, o.N*d)
 	infer.Normal(x, rand.New(rand.NewPCG(o.Seed, 0x76617279)))
 	a, sb := float32(sched.Alpha(o.Level)), float32(sched.SigmaBar(o.Level))
 	for i := range x {
 		x[i] = a*img[i%d] + sb*x[i]
 	}
-	so := o.sampleOptions()
-	so.Class, so.Guidance = id, gw
-	x, err = m.s.SampleFrom(ctx, x, o.N, o.Level, so)
+	x, err = j.m.s.SampleFrom(ctx, x, o.N, o.Level, j.so)
 	if err != nil {
 		return err
 	}
-	if err := writeImages(o.Out, ext, x, o.N, c, h, w); err != nil {
+	if err := writeImages(o.Out, j.ext, x, o.N, j.c, j.h, j.w); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; started at level %d of %d (signal %.3f of the image)\n",
-		plural(o.N, "variation"), m.describe(), conditioning(o.Class, gw), o.Seed, o.Level, sched.Levels, a)
+		plural(o.N, "variation"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, o.Level, sched.Levels, a)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }

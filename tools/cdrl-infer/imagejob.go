@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/cdrl-go/cdrl/infer"
+)
+
+// imageJob is what the commands that start from one input image (inpaint, vary) share: the
+// open image model, the --image read at its size, the checked output format and the sampler
+// options with the class and guidance weight resolved.
+type imageJob struct {
+	m       *model
+	img     []float32
+	c, h, w int
+	ext     string
+	so      infer.SampleOptions
+}
+
+// openImageJob checks the shared flags, opens the model, checks that it generates images for
+// the command op, and reads --out's format, --image and the class flags. On success the caller
+// closes job.m.
+func openImageJob(op string, o genOptions, class, image string) (*imageJob, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	m, err := openModel(o.Model, o.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	j := &imageJob{m: m}
+	if err := j.read(op, o, class, image); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *imageJob) read(op string, o genOptions, class, image string) error {
+	var err error
+	if j.c, j.h, j.w, err = j.m.image(op); err != nil {
+		return err
+	}
+	if j.ext, err = outputFormat(o.Out, extPNG, extNPY); err != nil {
+		return err
+	}
+	if j.img, err = infer.ReadImage(image, j.c, j.h, j.w); err != nil {
+		return fmt.Errorf("--image: %w", err)
+	}
+	id, err := j.m.classID(class)
+	if err != nil {
+		return err
+	}
+	gw, err := j.m.guidance(o.Guidance, id)
+	if err != nil {
+		return err
+	}
+	j.so = o.sampleOptions()
+	j.so.Class, j.so.Guidance = id, gw
+	return nil
+}
