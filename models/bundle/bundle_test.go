@@ -24,6 +24,7 @@ func testManifest(conditional, langevin bool) *Manifest {
 		Range:    [2]float64{-1, 1},
 		Schedule: Schedule{Levels: 6, LogSNRMin: -5.1, LogSNRMax: 9.8},
 		Langevin: Langevin{Steps: 15, B: 2e-4, CMode: CModeImage, Tweedie: true},
+		OODLevel: 3,
 		Graphs: Graphs{
 			Energy:      Graph{File: "energy.onnx", Inputs: []string{"x", "logsnr"}, Outputs: []string{"energy", "grad"}},
 			Initializer: Graph{File: "initializer.onnx", Inputs: []string{"logsnr", "x"}, Outputs: []string{"y"}},

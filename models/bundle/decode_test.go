@@ -84,8 +84,10 @@ func TestDecode(t *testing.T) {
 			[]string{`manifest.json: format: missing; want "cdrl-bundle"`}, "unknown field", false},
 		{"format not a string", []jsonEdit{set("format", 5)},
 			[]string{`manifest.json: format: not a string; want "cdrl-bundle"`}, "", false},
-		{"newer version", []jsonEdit{set("version", 2)},
-			[]string{"manifest.json: version: bundle was written by a newer cdrl-go (version 2); this build reads version 1"}, "", true},
+		{"newer version", []jsonEdit{set("version", 3)},
+			[]string{"manifest.json: version: bundle was written by a newer cdrl-go (version 3); this build reads version 2"}, "", true},
+		{"version 1 with a version 2 field", []jsonEdit{set("version", 1)},
+			[]string{"manifest.json: ood_level: present in a version 1 manifest; it was added in version 2"}, "", false},
 		{"newer version with new fields", []jsonEdit{set("version", 7), set("sampler", "ddim"), set("langevin.momentum", 0.9), del("kind")},
 			[]string{"newer cdrl-go (version 7)"}, "unknown field", true},
 		{"version as string", []jsonEdit{set("version", "1")},
@@ -135,6 +137,7 @@ func TestDecode(t *testing.T) {
 		// value problems found after decoding
 		{"bad c_mode", []jsonEdit{set("langevin.c_mode", "foo")},
 			[]string{`bundle: manifest.json: langevin.c_mode: "foo" is not one of image, toy`}, "", false},
+		{"ood level past the last", []jsonEdit{set("ood_level", 6)}, []string{"ood_level: 6; want a level 0..levels-1 (levels is 6)"}, "", false},
 		{"traversal", []jsonEdit{set("graphs.energy.file", "../../etc/passwd.onnx")},
 			[]string{`graphs.energy.file: "../../etc/passwd.onnx" is not a plain file name`}, "", false},
 	} {

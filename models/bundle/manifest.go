@@ -11,7 +11,8 @@ const Format = "cdrl-bundle"
 
 // Version is the manifest version this build writes and the newest it reads. Any change to the
 // manifest, additions included, increases it (see the package doc, "Compatibility").
-const Version = 1
+// Version 2 added ood_level.
+const Version = 2
 
 // ManifestFile is the name of the manifest inside a bundle.
 const ManifestFile = "manifest.json"
@@ -83,6 +84,10 @@ type Manifest struct {
 	// GuidanceDefault is the classifier-free guidance weight w that gave the best measured
 	// result; 0 for unconditional models.
 	GuidanceDefault float64 `json:"guidance_default"`
+	// OODLevel is the level 0..Levels-1 whose energy scores inputs for out-of-distribution
+	// detection: the one that separated outliers best when the model was evaluated. Left out,
+	// it is 0, the least noisy level (cdrl-method.md 8.1). Version 2 and later.
+	OODLevel int `json:"ood_level,omitempty"`
 	// Graphs names the graph files and their inputs and outputs.
 	Graphs Graphs `json:"graphs"`
 	// Provenance records how the model was made.

@@ -218,6 +218,13 @@ func (m *Manifest) checkSampler(p *problems) {
 	case w != 0 && len(m.Classes) == 0:
 		p.add("guidance_default", "%v, but the model has no classes to guide with; want 0", w)
 	}
+
+	switch l := m.OODLevel; {
+	case l != 0 && m.Version < 2:
+		p.add("ood_level", "present in a version %d manifest; it was added in version 2", m.Version)
+	case l < 0 || l >= max(m.Schedule.Levels, 1):
+		p.add("ood_level", "%d; want a level 0..levels-1 (levels is %d)", l, m.Schedule.Levels)
+	}
 }
 
 // checkGraphs checks every graph's file name and its input and output names.

@@ -47,9 +47,9 @@ func TestValidateRejects(t *testing.T) {
 		// format and version
 		{"no format", false, func(m *Manifest) { m.Format = "" }, `format: missing; want "cdrl-bundle"`},
 		{"foreign format", false, func(m *Manifest) { m.Format = "onnx" }, `format: "onnx" is not "cdrl-bundle" (not a cdrl-go bundle)`},
-		{"newer version", false, func(m *Manifest) { m.Version = 2 },
-			"version: bundle was written by a newer cdrl-go (version 2); this build reads version 1"},
-		{"version 0", false, func(m *Manifest) { m.Version = 0 }, "version: 0 is not a bundle version; this build reads version 1"},
+		{"newer version", false, func(m *Manifest) { m.Version = 3 },
+			"version: bundle was written by a newer cdrl-go (version 3); this build reads version 2"},
+		{"version 0", false, func(m *Manifest) { m.Version = 0 }, "version: 0 is not a bundle version; this build reads version 2"},
 
 		// kind and shape
 		{"no kind", false, func(m *Manifest) { m.Kind = "" }, "kind: missing; want one of image, points"},
@@ -96,6 +96,12 @@ func TestValidateRejects(t *testing.T) {
 		{"NaN guidance", true, func(m *Manifest) { m.GuidanceDefault = nan }, "guidance_default: NaN; want a finite number"},
 		{"guidance without classes", false, func(m *Manifest) { m.GuidanceDefault = 1 },
 			"guidance_default: 1, but the model has no classes to guide with; want 0"},
+
+		// OOD level
+		{"negative ood level", false, func(m *Manifest) { m.OODLevel = -1 }, "ood_level: -1; want a level 0..levels-1 (levels is 6)"},
+		{"ood level past the last", false, func(m *Manifest) { m.OODLevel = 6 }, "ood_level: 6; want a level 0..levels-1 (levels is 6)"},
+		{"ood level in version 1", false, func(m *Manifest) { m.Version, m.OODLevel = 1, 2 },
+			"ood_level: present in a version 1 manifest; it was added in version 2"},
 
 		// graph files
 		{"no energy file", false, func(m *Manifest) { m.Graphs.Energy.File = "" }, `graphs.energy.file: missing; want a file name like "energy.onnx"`},
