@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -411,6 +412,40 @@ func TestOOD(t *testing.T) {
 		t.Errorf("b.png scored %s, Sampler.OOD says %v", got, want[0])
 	}
 
+	// --level scores with another level's energy; a bundle whose manifest names an ood_level
+	// scores with that level unless --level says otherwise.
+	levels := b.Schedule.Levels
+	atTop, err := s.OODAt(context.Background(), x, 1, levels-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := strconv.Itoa(levels - 1)
+	out := run(t, "ood", "--model", dig, "--input", filepath.Join(imgs, "b.png"), "--level", top, "--out", filepath.Join(dir, "top.csv"))
+	if got, want := string(readFile(t, filepath.Join(dir, "top.csv"))), "input,score\nb.png,"+scoreText(atTop[0])+"\n"; got != want {
+		t.Errorf("--level %s: %q, want %q", top, got, want)
+	}
+	if atTop[0] == want[0] {
+		t.Errorf("levels 0 and %s give b.png the same score %v", top, want[0])
+	}
+	if !strings.Contains(out, "at level "+top) {
+		t.Errorf("--level %s: output does not name the level:\n%s", top, out)
+	}
+	withLevel := filepath.Join(dir, "with-level")
+	if err := os.CopyFS(withLevel, os.DirFS(dig)); err != nil {
+		t.Fatal(err)
+	}
+	setManifestField(t, withLevel, "ood_level", levels-1)
+	run(t, "ood", "--model", withLevel, "--input", filepath.Join(imgs, "b.png"), "--out", filepath.Join(dir, "manifest-level.csv"))
+	if got, want := string(readFile(t, filepath.Join(dir, "manifest-level.csv"))), string(readFile(t, filepath.Join(dir, "top.csv"))); got != want {
+		t.Errorf("ood_level %d in the manifest: %q, want --level %s's %q", levels-1, got, top, want)
+	}
+	run(t, "ood", "--model", withLevel, "--input", filepath.Join(imgs, "b.png"), "--level", "0", "--out", filepath.Join(dir, "zero.csv"))
+	if got, want := string(readFile(t, filepath.Join(dir, "zero.csv"))), "input,score\n"+lines[2]+"\n"; got != want {
+		t.Errorf("--level 0 over the manifest's ood_level: %q, want %q", got, want)
+	}
+	fails(t, []string{"ood", "--model", dig, "--input", imgs, "--level", strconv.Itoa(levels), "--out", scores}, "--level "+strconv.Itoa(levels), "0.."+top)
+	fails(t, []string{"ood", "--model", dig, "--input", imgs, "--level", "-1", "--out", scores}, "--level -1")
+
 	run(t, "ood", "--model", dig, "--input", filepath.Join(imgs, "b.png"), "--out", filepath.Join(dir, "one.csv"))
 	if got := string(readFile(t, filepath.Join(dir, "one.csv"))); got != "input,score\n"+lines[2]+"\n" {
 		t.Errorf("one PNG: %q, want the folder's row %q", got, lines[2])
@@ -448,6 +483,24 @@ func TestOOD(t *testing.T) {
 		t.Fatal(err)
 	}
 	fails(t, []string{"ood", "--model", dig, "--input", empty, "--out", scores}, "--input", "no PNG or JPEG")
+}
+
+// setManifestField sets one top-level field of the manifest of the bundle folder dir.
+func setManifestField(t *testing.T, dir, field string, value any) {
+	t.Helper()
+	file := filepath.Join(dir, bundle.ManifestFile)
+	var m map[string]any
+	if err := json.Unmarshal(readFile(t, file), &m); err != nil {
+		t.Fatal(err)
+	}
+	m[field] = value
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // scoreText formats a score as the ood command does.

@@ -17,6 +17,7 @@ import (
 // oodOptions are the flags of `cdrl-infer ood`.
 type oodOptions struct {
 	Model, Input, Out string
+	Level             *int // nil: the manifest's ood_level
 	Batch             int
 	Runtime           cli.Runtime
 }
@@ -25,25 +26,34 @@ func oodCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "ood",
 		Usage: "out-of-distribution scores: higher = more like the training data",
-		Description: `Scores every input by the model's energy at the least noisy level, f(sqrt(r_1) x, lambda_0)
-(the null class for conditional models); higher means more in-distribution. --input is a
+		Description: `Scores every input by the model's energy at one noise level t, f(sqrt(m_t) x, lambda_t)
+(the null class for conditional models); higher means more in-distribution. The level is the
+model's ood_level, the one that separated outliers best when it was evaluated (0, the least
+noisy, unless its manifest says otherwise); --level picks another. --input is a
 folder of PNG/JPEG images (one row per file, by name), one image, an .npy array (N, shape...)
 or, for points, a .csv; rows of an array are named by their index. Writes a CSV with the
 columns input,score.
 
 Examples:
    cdrl-infer ood --input test-images/ --out scores.csv
-   cdrl-infer ood --model runs/mnist/model --input x.npy --out scores.csv`,
+   cdrl-infer ood --model runs/mnist/model --input x.npy --level 0 --out scores.csv`,
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs: a `DIR` of images, an image, an .npy array (N, shape...) or (points) a .csv"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `scores.csv` (columns input,score)"},
+			&ucli.IntFlag{Name: "level", Category: categoryModel, DefaultText: "the model's ood_level",
+				Usage: "noise level `L` whose energy scores, 0..T-1 (0 = least noisy)"},
 			modelFlag, batchFlag,
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
-			return runOOD(c.Context, oodOptions{
+			o := oodOptions{
 				Model: c.String(modelFlag.Name), Input: c.String("input"), Out: c.String("out"),
 				Batch: c.Int(batchFlag.Name), Runtime: cli.RuntimeFrom(c),
-			}, c.App.Writer)
+			}
+			if c.IsSet("level") {
+				l := c.Int("level")
+				o.Level = &l
+			}
+			return runOOD(c.Context, o, c.App.Writer)
 		},
 	}
 }
@@ -61,12 +71,19 @@ func runOOD(ctx context.Context, o oodOptions, stdout io.Writer) error {
 		return err
 	}
 	defer m.Close()
+	level := m.manifest().OODLevel
+	if o.Level != nil {
+		level = *o.Level
+		if levels := m.manifest().Schedule.Levels; level < 0 || level >= levels {
+			return fmt.Errorf("--level %d: want a noise level 0..%d of %s", level, levels-1, m.describe())
+		}
+	}
 	in, err := readInputs(o.Input, m.manifest())
 	if err != nil {
 		return err
 	}
 	scores, err := chunked(in.n, o.Batch, func(lo, hi int) ([]float64, error) {
-		return m.s.OOD(ctx, in.x[lo*m.dim():hi*m.dim()], hi-lo)
+		return m.s.OODAt(ctx, in.x[lo*m.dim():hi*m.dim()], hi-lo, level)
 	})
 	if err != nil {
 		return err
@@ -86,7 +103,7 @@ func runOOD(ctx context.Context, o oodOptions, stdout io.Writer) error {
 	if err := writeFileAtomic(o.Out, buf.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d inputs scored by %s: scores from %.6g to %.6g (higher = more in-distribution)\n", in.n, m.describe(), lo, hi)
+	fmt.Fprintf(stdout, "%d inputs scored by %s at level %d: scores from %.6g to %.6g (higher = more in-distribution)\n", in.n, m.describe(), level, lo, hi)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
