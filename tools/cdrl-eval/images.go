@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strconv"
@@ -31,8 +32,10 @@ const (
 // Targets of an image model that are not measured on real digits (proposals; the issue that
 // sets the project's targets wins).
 const (
-	targetMinShare   = 0.05 // smallest digit share of unguided samples
-	paperInterpAUROC = 0.75 // CDRL's AUROC on CIFAR-10 interpolations (cdrl-method.md 8.1)
+	targetMinShare     = 0.05 // smallest digit share of unguided samples
+	targetNoiseAUROC   = 0.99 // OOD AUROC against uniform noise
+	targetRotatedAUROC = 0.8  // OOD AUROC against digits rotated by 90 degrees
+	paperInterpAUROC   = 0.75 // CDRL's AUROC on CIFAR-10 interpolations (cdrl-method.md 8.1)
 )
 
 // digitsRef is what the classifier says about the real test digits: the reference values of
@@ -481,20 +484,25 @@ func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm in
 	return figure{caption: fmt.Sprintf("%s: inpainting, before and after (the first %d of %d test digits per mask)", m.name, cols, mm), file: file}, nil
 }
 
-// ood scores the N test digits and three outlier sets of N inputs each and adds the AUROC of
-// each set against the test digits, with a histogram picture.
-func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digitsRef) error {
-	n := len(ref.labels)
-	rng := rngFor(e.o.Seed, streamOOD)
+// outlierSet is a set of inputs scored for OOD detection.
+type outlierSet struct {
+	name, legend, target string
+	x                    []float32
+}
+
+// outlierSets returns the n digits x and the three outlier sets made from them: averages of
+// two digits, uniform noise and the digits rotated by 90 degrees. of names the digits ("test
+// digits").
+func outlierSets(x []float32, n int, of string, rng *rand.Rand) []outlierSet {
 	interp := make([]float32, n*digitSize)
 	noise := make([]float32, n*digitSize)
 	rotated := make([]float32, n*digitSize)
 	for i := range n {
 		k := rng.IntN(n - 1)
 		if k >= i {
-			k++ // another test digit
+			k++ // another digit
 		}
-		a, b := ref.x[i*digitSize:(i+1)*digitSize], ref.x[k*digitSize:(k+1)*digitSize]
+		a, b := x[i*digitSize:(i+1)*digitSize], x[k*digitSize:(k+1)*digitSize]
 		for p := range digitSize {
 			interp[i*digitSize+p] = (a[p] + b[p]) / 2
 		}
@@ -503,39 +511,101 @@ func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digits
 	for i := range noise {
 		noise[i] = 2*rng.Float32() - 1
 	}
-	sets := []struct {
-		name, legend, target string
-		x                    []float32
-	}{
-		{"test digits", "test digits", "", ref.x},
-		{"averages of two test digits", "averages", fmt.Sprintf("> 0.5 (paper, CIFAR-10 interpolations: %.2f)", paperInterpAUROC), interp},
-		{"uniform noise in [-1, 1]", "noise", "> 0.5 (-> 1)", noise},
-		{"test digits rotated by 90 degrees", "rotated 90", "> 0.5", rotated},
+	return []outlierSet{
+		{of, of, "", x},
+		{"averages of two " + of, "averages", fmt.Sprintf("> 0.5 (paper, CIFAR-10 interpolations: %.2f)", paperInterpAUROC), interp},
+		{"uniform noise in [-1, 1]", "noise", fmt.Sprintf(">= %.2f", targetNoiseAUROC), noise},
+		{of + " rotated by 90 degrees", "rotated 90", fmt.Sprintf(">= %.2f", targetRotatedAUROC), rotated},
 	}
-	st := e.stage(m.name+": ood", len(sets)*n, "inputs")
-	scores := make([][]float64, len(sets))
-	for i, s := range sets {
-		var err error
-		if scores[i], err = m.s.OOD(ctx, s.x, n); err != nil {
-			return fmt.Errorf("%s: ood scores of %s: %w", m.spec, s.name, err)
+}
+
+// oodAUROCs scores the sets with the energy of every level and returns the AUROC of each
+// outlier set (sets[1:]) against the digits (sets[0]) per level, and the scores per level and
+// set.
+func (e *evaluator) oodAUROCs(ctx context.Context, m *model, sets []outlierSet, what string) (auroc [][]float64, scores [][][]float64, err error) {
+	levels := m.b.Schedule.Levels
+	n := len(sets[0].x) / digitSize
+	st := e.stage(fmt.Sprintf("%s: ood scores of %s", m.name, what), levels*len(sets)*n, "inputs")
+	auroc, scores = make([][]float64, levels), make([][][]float64, levels)
+	for l := range levels {
+		scores[l] = make([][]float64, len(sets))
+		for i, s := range sets {
+			if scores[l][i], err = m.s.OODAt(ctx, s.x, n, l); err != nil {
+				return nil, nil, fmt.Errorf("%s: ood scores of %s at level %d: %w", m.spec, s.name, l, err)
+			}
+			st.add(float64(n))
 		}
-		st.add(float64(n))
+		for i := range sets[1:] {
+			a, err := metrics.AUROC(scores[l][0], scores[l][i+1])
+			if err != nil {
+				return nil, nil, err
+			}
+			auroc[l] = append(auroc[l], a)
+		}
 	}
 	st.finish()
+	return auroc, scores, nil
+}
+
+// ood scores the N test digits and three outlier sets of N inputs each with the energy of
+// every level. It adds the AUROC of each set against the test digits at the manifest's
+// ood_level, a table of all levels, the recommended ood_level and a histogram picture. The
+// recommendation is chosen on N training digits and outlier sets made from them (the level
+// whose smallest AUROC is highest), so the test figures do not pick the level they report.
+func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digitsRef) error {
+	n := len(ref.labels)
+	sets := outlierSets(ref.x, n, "test digits", rngFor(e.o.Seed, streamOOD))
+	auroc, scores, err := e.oodAUROCs(ctx, m, sets, "test digits")
+	if err != nil {
+		return err
+	}
+	train, err := data.OpenSplit(e.o.Digits, data.Train)
+	if err != nil {
+		return fmt.Errorf("--digits %s: %w", e.o.Digits, err)
+	}
+	rng := rngFor(e.o.Seed, streamOODLevel)
+	tx, _, err := classifier.Draw(train, n, rng)
+	if err != nil {
+		return fmt.Errorf("--digits %s: training digits: %w", e.o.Digits, err)
+	}
+	selAUROC, _, err := e.oodAUROCs(ctx, m, outlierSets(tx, n, "training digits", rng), "training digits")
+	if err != nil {
+		return err
+	}
+
+	level := m.b.OODLevel
+	for i, s := range sets[1:] {
+		sec.add(fmt.Sprintf("OOD AUROC, %d test digits vs %d %s (ood_level %d)", n, n, s.name, level), fmt.Sprintf("%.4f", auroc[level][i]), s.target)
+	}
+	best := 0
+	tbl := table{
+		caption: fmt.Sprintf("OOD AUROC of the energy at each level t, f(sqrt(m_t) x, lambda_t) with the null class: %d test digits against each outlier set, "+
+			"and the smallest AUROC of the same sets made from %d training digits, which chooses the recommended ood_level:", n, n),
+		header: []string{"level t", "vs averages", "vs noise", "vs rotated 90", "smallest, training digits"},
+	}
+	for l := range auroc {
+		row := []string{strconv.Itoa(l)}
+		for _, a := range auroc[l] {
+			row = append(row, fmt.Sprintf("%.4f", a))
+		}
+		tbl.rows = append(tbl.rows, append(row, fmt.Sprintf("%.4f", slices.Min(selAUROC[l]))))
+		if slices.Min(selAUROC[l]) > slices.Min(selAUROC[best]) {
+			best = l
+		}
+	}
+	sec.tables = append(sec.tables, tbl)
+	sec.add("recommended ood_level (highest smallest AUROC on training digits)", fmt.Sprintf("%d (smallest AUROC %.4f)", best, slices.Min(selAUROC[best])),
+		fmt.Sprintf("manifest now: %d", level))
+
 	var panels []image.Image
 	var titles []string
 	for i, s := range sets[1:] {
-		auroc, err := metrics.AUROC(scores[0], scores[i+1])
-		if err != nil {
-			return err
-		}
-		sec.add(fmt.Sprintf("OOD AUROC, %d test digits vs %d %s", n, n, s.name), fmt.Sprintf("%.4f", auroc), s.target)
-		img, err := plot.Histogram([][]float64{scores[0], scores[i+1]}, []string{sets[0].legend, s.legend}, histBins, histWidth, histHeight)
+		img, err := plot.Histogram([][]float64{scores[level][0], scores[level][i+1]}, []string{sets[0].legend, s.legend}, histBins, histWidth, histHeight)
 		if err != nil {
 			return err
 		}
 		panels = append(panels, img)
-		titles = append(titles, fmt.Sprintf("vs %s, AUROC %.3f", s.legend, auroc))
+		titles = append(titles, fmt.Sprintf("vs %s, AUROC %.3f", s.legend, auroc[level][i]))
 	}
 	pic, err := plot.Panels(titles, panels, len(panels))
 	if err != nil {
@@ -546,7 +616,7 @@ func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digits
 		return err
 	}
 	sec.figures = append(sec.figures, figure{
-		caption: fmt.Sprintf("%s: histograms of the OOD scores f(sqrt(r_1) x, lambda_0) (higher = more in-distribution) of the %d test digits and of each outlier set", m.name, n),
+		caption: fmt.Sprintf("%s: histograms of the OOD scores f(sqrt(m_t) x, lambda_t) at the manifest's ood_level t = %d (higher = more in-distribution) of the %d test digits and of each outlier set", m.name, level, n),
 		file:    file,
 	})
 	return nil

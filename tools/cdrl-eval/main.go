@@ -6,8 +6,10 @@
 // learned level-0 density beside a scatter of the samples, and the sampling rate. An image
 // model (mnist) is measured with the MNIST classifier of train/classifier: the class accuracy
 // of guided samples for every guidance weight, the class histogram and a Frechet distance of
-// unguided samples, inpainting agreement, OOD AUROC against three kinds of outliers, and the
-// sampling rates; the best weight is reported as the recommended guidance_default.
+// unguided samples, inpainting agreement, digits kept when sampling back from each level, OOD
+// AUROC against three kinds of outliers at every level, and the sampling rates; the best weight
+// is reported as the recommended guidance_default and the level that separates outliers best
+// (chosen on training digits) as the recommended ood_level.
 //
 // Examples:
 //
@@ -103,7 +105,7 @@ var (
 	}
 	digitsFlag = &ucli.StringFlag{
 		Name: "digits", Value: "mnist", EnvVars: []string{"CDRL_EVAL_DIGITS"}, Category: categoryModels,
-		Usage: "data `SPEC` whose test split holds the real digits image models are compared with (mnist or mnist:DIR)",
+		Usage: "data `SPEC` whose test split holds the real digits image models are compared with, and whose training split chooses the recommended ood_level (mnist or mnist:DIR)",
 	}
 	weightsFlag = &ucli.StringFlag{
 		Name: "guidance-weights", Value: defaultWeights, EnvVars: []string{"CDRL_EVAL_GUIDANCE_WEIGHTS"}, Category: categoryModels,
@@ -145,7 +147,8 @@ func newApp(command string) *ucli.App {
 DIR/report.md, one table per model (metric | value | target), and the PNGs it links to.
 Points models are compared with the 8-squares toy set; image models must generate 1x28x28
 digits (class labels "0".."9" for conditional models) and are scored with the MNIST
-classifier of train/classifier against the test digits of --digits.
+classifier of train/classifier against the test digits of --digits; the recommended ood_level
+is chosen on outliers made from its training digits.
 
 Examples:
    cdrl-eval

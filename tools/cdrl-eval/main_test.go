@@ -159,11 +159,15 @@ func TestImageModel(t *testing.T) {
 		"smallest digit share, unguided", "mean max-softmax, unguided",
 		"inpainting agreement, lower half unknown (4 test digits)",
 		"inpainting agreement, random 50% of pixels unknown (4 test digits)",
-		"OOD AUROC, 20 test digits vs 20 averages of two test digits",
-		"OOD AUROC, 20 test digits vs 20 uniform noise in [-1, 1]",
-		"OOD AUROC, 20 test digits vs 20 test digits rotated by 90 degrees",
+		"OOD AUROC, 20 test digits vs 20 averages of two test digits (ood_level 0)",
+		"OOD AUROC, 20 test digits vs 20 uniform noise in [-1, 1] (ood_level 0)",
+		"OOD AUROC, 20 test digits vs 20 test digits rotated by 90 degrees (ood_level 0)",
 	} {
 		fraction(t, rows, metric)
+	}
+	rec = rows["recommended ood_level (highest smallest AUROC on training digits)"][0]
+	if l, err := strconv.Atoi(strings.Fields(rec)[0]); err != nil || l < 0 || l >= 6 {
+		t.Errorf("recommended ood_level %q, want a level 0..5 first", rec)
 	}
 	fid := rows["Frechet distance on classifier features (20 unguided samples vs 20 test digits)"]
 	if v, err := strconv.ParseFloat(fid[0], 64); err != nil || v < 0 {
@@ -173,7 +177,8 @@ func TestImageModel(t *testing.T) {
 		t.Errorf("unguided histogram %q, want 10 shares", h)
 	}
 	for _, want := range []string{"| w | digit 3 | digit 7 | all |", "](digits-guided-w1.5.png)", "](digits-ood.png)",
-		"| from level t | alpha_t | digit kept | samples/s |"} {
+		"| from level t | alpha_t | digit kept | samples/s |",
+		"| level t | vs averages | vs noise | vs rotated 90 | smallest, training digits |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -189,6 +194,30 @@ func TestImageModel(t *testing.T) {
 		kept := strings.Fields(md[i+len(prefix):])[0]
 		if v, err := strconv.ParseFloat(kept, 64); err != nil || v < 0 || v > 1 {
 			t.Errorf("level %d: digits kept %q, want a fraction", lv+1, kept)
+		}
+	}
+	// One row per level of OOD AUROCs; level 0's (the manifest's ood_level) are the main table's.
+	oodTable := md[strings.Index(md, "| level t | vs averages |"):]
+	for lv := range 6 {
+		i := strings.Index(oodTable, fmt.Sprintf("\n| %d | ", lv))
+		if i < 0 {
+			t.Errorf("OOD table lacks the level-%d row:\n%s", lv, oodTable)
+			continue
+		}
+		cells := strings.Split(strings.SplitN(oodTable[i+1:], "\n", 2)[0], "|")
+		if len(cells) != 7 {
+			t.Errorf("OOD table, level %d: cells %q, want 5", lv, cells)
+			continue
+		}
+		for _, c := range cells[2:6] {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(c), 64); err != nil || v < 0 || v > 1 {
+				t.Errorf("OOD table, level %d: %q is not an AUROC", lv, c)
+			}
+		}
+		if lv == 0 {
+			if got, want := strings.TrimSpace(cells[3]), rows["OOD AUROC, 20 test digits vs 20 uniform noise in [-1, 1] (ood_level 0)"][0]; got != want {
+				t.Errorf("OOD table, level 0 vs noise %s; the main table says %s", got, want)
+			}
 		}
 	}
 	// 20 samples over 2 classes: 10 per class, one row per class of 10 digits at scale 2.

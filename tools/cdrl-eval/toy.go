@@ -40,6 +40,7 @@ const (
 	streamOOD
 	streamInpaint
 	streamLevels
+	streamOODLevel
 )
 
 // rngFor returns the random stream id of the run seeded by seed.
