@@ -20,8 +20,10 @@ import (
 // bit for bit.
 //
 // o works as for Sample: Class, Classes and Guidance condition the completion (classifier-free
-// guidance applies as in Sample), Seed, Steps, Batch, Levels, Progress and OnStep likewise.
-// The result holds n samples of the manifest's shape.
+// guidance applies as in Sample), Seed, Steps, Batch, Levels, Progress and OnStep likewise;
+// Resample repeats every transition after noising its result back (SampleOptions.Resample),
+// which lets the generated region follow the known one more closely at a cost of one pass per
+// repeat. The result holds n samples of the manifest's shape.
 func (s *Sampler) Inpaint(ctx context.Context, image []float32, known []bool, n int, o SampleOptions) ([]float32, error) {
 	p, err := s.newPlan("inpaint", n, o)
 	if err != nil {

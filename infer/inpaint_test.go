@@ -36,7 +36,7 @@ func barImage() []float32 {
 func TestInpaintKeepsKnown(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
-	for _, o := range []infer.SampleOptions{{Seed: 1}, {Seed: 2, Class: 1, Guidance: 2}, {Seed: 3, Class: 2, Batch: 2, Steps: 1}} {
+	for _, o := range []infer.SampleOptions{{Seed: 1}, {Seed: 2, Class: 1, Guidance: 2}, {Seed: 3, Class: 2, Batch: 2, Steps: 1}, {Seed: 4, Resample: 2, Steps: 2}} {
 		const n = 3
 		x, err := s.Inpaint(context.Background(), img, known, n, o)
 		if err != nil {
@@ -79,11 +79,20 @@ func TestInpaintKeepsKnown(t *testing.T) {
 func TestInpaintNoisedObservation(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
-	var levels [][]float32
-	const n = 4
-	if _, err := s.Inpaint(context.Background(), img, known, n, infer.SampleOptions{Seed: 8, Levels: &levels}); err != nil {
-		t.Fatal(err)
+	for _, resample := range []int{0, 2} {
+		var levels [][]float32
+		const n = 4
+		if _, err := s.Inpaint(context.Background(), img, known, n, infer.SampleOptions{Seed: 8, Levels: &levels, Resample: resample}); err != nil {
+			t.Fatal(err)
+		}
+		checkNoisedObservation(t, s, img, known, levels, n)
 	}
+}
+
+// checkNoisedObservation checks the known pixels of the n samples at every level k of levels:
+// (x_k - alpha_k x*)/sbar_k must have mean 0 and variance 1.
+func checkNoisedObservation(t *testing.T, s *infer.Sampler, img []float32, known []bool, levels [][]float32, n int) {
+	t.Helper()
 	m := s.Manifest()
 	sched := infer.Schedule{Levels: m.Schedule.Levels, LogSNRMin: m.Schedule.LogSNRMin, LogSNRMax: m.Schedule.LogSNRMax}
 	for k := 0; k < sched.Levels; k++ {
@@ -106,6 +115,40 @@ func TestInpaintNoisedObservation(t *testing.T) {
 		if math.Abs(mean) > 0.15 || math.Abs(v-1) > 0.2 {
 			t.Errorf("level %d: known pixels have noise mean %.3f, variance %.3f; want 0 and 1", k, mean, v)
 		}
+	}
+}
+
+// TestInpaintResample checks that resampling repeats every transition: R+1 passes of the
+// Langevin steps per level, a different completion than plain replacement, and an error for
+// the tasks that take no resampling.
+func TestInpaintResample(t *testing.T) {
+	ctx := context.Background()
+	s := sharedSampler(t, bundles.Digits(t))
+	img, known := barImage(), halfMask()
+	const resample, steps = 2, 3
+	calls := 0
+	o := infer.SampleOptions{Seed: 5, Steps: steps, OnStep: func(infer.StepInfo) { calls++ }}
+	plain, err := s.Inpaint(ctx, img, known, 1, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := s.Manifest().Schedule.Levels
+	if calls != levels*steps {
+		t.Fatalf("plain replacement: %d Langevin steps, want %d", calls, levels*steps)
+	}
+	calls, o.Resample = 0, resample
+	x, err := s.Inpaint(ctx, img, known, 1, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != levels*(resample+1)*steps {
+		t.Errorf("resample %d: %d Langevin steps, want %d", resample, calls, levels*(resample+1)*steps)
+	}
+	if slices.Equal(x, plain) {
+		t.Errorf("resample %d gave plain replacement's completion", resample)
+	}
+	if _, err := s.Sample(ctx, 1, infer.SampleOptions{Resample: 1}); err == nil || !strings.Contains(err.Error(), "infer: sample: resample 1") {
+		t.Errorf("Sample with resampling: error %v", err)
 	}
 }
 
@@ -142,6 +185,7 @@ func TestInpaintErrors(t *testing.T) {
 		{"nan", nan, known, 1, infer.SampleOptions{}, "image value 7"},
 		{"n", img, known, 0, infer.SampleOptions{}, "n = 0"},
 		{"class", img, known, 1, infer.SampleOptions{Class: 9}, "class id 9"},
+		{"resample", img, known, 1, infer.SampleOptions{Resample: -1}, "resample -1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

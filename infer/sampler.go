@@ -138,6 +138,11 @@ type SampleOptions struct {
 	Guidance float64
 	// Steps is the number of Langevin steps per level; 0 means the manifest's.
 	Steps int
+	// Resample, for Inpaint only, repeats every transition Resample more times: the completed
+	// x_{t-1} is noised back to level t with the forward process and the transition runs
+	// again, so that the generated region agrees with the known one at every level (RePaint's
+	// resampling, jump length 1). Each repeat costs one more pass; 0 is plain replacement.
+	Resample int
 	// Batch, when positive, splits the n samples into chunks of at most Batch samples that are
 	// sampled one after the other, which bounds memory for large n; 0 samples all n at once.
 	Batch int
@@ -263,6 +268,9 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	}
 	if o.Batch < 0 {
 		return plan{}, fmt.Errorf("infer: %s: batch %d must be >= 0 (0 = all at once)", op, o.Batch)
+	}
+	if o.Resample < 0 || (o.Resample > 0 && op != "inpaint") {
+		return plan{}, fmt.Errorf("infer: %s: resample %d; want 0, or a count >= 0 for inpaint", op, o.Resample)
 	}
 	return plan{op: op, n: n, steps: k, o: o, from: s.sched.Levels}, nil
 }
@@ -417,37 +425,42 @@ func (c *chunkRun) run(ctx context.Context) error {
 		if err := per.Fill(s.trs, ts); err != nil {
 			return err
 		}
-		if z != nil {
-			// Known pixels of x: the observation noised to level t; z: at level t-1, scaled.
-			c.observe(c.x, noise, t, 1)
-			c.observe(z, noise, t-1, math.Sqrt(s.trs[t-1].M))
-		}
-		if err := c.call(ctx, s.init, bundle.GraphInitializer, y, c.x, per.LogSNRIn); err != nil {
-			return err
-		}
-		c.normal(noise)
-		for i := range y {
-			y[i] += per.InitStd[i/d] * noise[i]
-		}
-		c.replace(y, z)
-		for j := 0; j < p.steps; j++ {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("infer: %s: %w", p.op, err)
+		for r := range p.o.Resample + 1 {
+			if r > 0 {
+				c.renoise(noise, t)
 			}
-			if err := c.call(ctx, s.energy, bundle.GraphEnergy, grad, y, per.LogSNROut); err != nil {
+			if z != nil {
+				// Known pixels of x: the observation noised to level t; z: at level t-1, scaled.
+				c.observe(c.x, noise, t, 1)
+				c.observe(z, noise, t-1, math.Sqrt(s.trs[t-1].M))
+			}
+			if err := c.call(ctx, s.init, bundle.GraphInitializer, y, c.x, per.LogSNRIn); err != nil {
 				return err
 			}
 			c.normal(noise)
-			if err := LangevinStep(y, y, grad, c.x, noise, d, per.Q, per.S); err != nil {
-				return err
+			for i := range y {
+				y[i] += per.InitStd[i/d] * noise[i]
 			}
 			c.replace(y, z)
-			if p.o.OnStep != nil {
-				p.o.OnStep(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: j + 1, Steps: p.steps})
+			for j := 0; j < p.steps; j++ {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("infer: %s: %w", p.op, err)
+				}
+				if err := c.call(ctx, s.energy, bundle.GraphEnergy, grad, y, per.LogSNROut); err != nil {
+					return err
+				}
+				c.normal(noise)
+				if err := LangevinStep(y, y, grad, c.x, noise, d, per.Q, per.S); err != nil {
+					return err
+				}
+				c.replace(y, z)
+				if p.o.OnStep != nil {
+					p.o.OnStep(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: j + 1, Steps: p.steps})
+				}
 			}
-		}
-		if err := Unscale(c.x, y, d, per.M); err != nil {
-			return err
+			if err := Unscale(c.x, y, d, per.M); err != nil {
+				return err
+			}
 		}
 		c.record(t - 1)
 		if p.o.Progress != nil {
@@ -478,6 +491,19 @@ func (c *chunkRun) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// renoise draws noise e (scratch, n*dim) and takes x from level t-1 to level t by the forward
+// process: x = (alpha_t/alpha_{t-1}) x + sqrt(sbar_t^2 - (alpha_t/alpha_{t-1})^2 sbar_{t-1}^2) e,
+// which keeps the marginals alpha_k x_0 + sbar_k e of both levels.
+func (c *chunkRun) renoise(e []float32, t int) {
+	sc := c.s.sched
+	a := sc.Alpha(t) / sc.Alpha(t-1)
+	b := math.Sqrt(max(0, sc.SigmaBar(t)*sc.SigmaBar(t)-a*a*sc.SigmaBar(t-1)*sc.SigmaBar(t-1)))
+	c.normal(e)
+	for i, v := range c.x {
+		c.x[i] = float32(a)*v + float32(b)*e[i]
+	}
 }
 
 // observe draws noise e (scratch, n*dim) for every sample and sets the known elements of dst
