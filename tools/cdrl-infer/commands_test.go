@@ -248,6 +248,7 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 		{"inverted", []string{"--invert-mask"}, false},
 		{"class guided", []string{"--class", "3", "--guidance", "1.5"}, true},
 		{"alpha mask", []string{"--mask", filepath.Join(inferFixtures, "mask-alpha.png")}, true},
+		{"resampled", []string{"--resample", "2", "--steps", "2"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, c.name+".png")
@@ -258,6 +259,13 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 			stdout := run(t, append(args, c.args...)...)
 			if !strings.Contains(stdout, "392 of 784 pixels kept") {
 				t.Errorf("stdout %q does not count the kept pixels", stdout)
+			}
+			want := "resample 0;"
+			if slices.Contains(c.args, "--resample") {
+				want = "resample 2;"
+			}
+			if !strings.Contains(stdout, want) {
+				t.Errorf("stdout %q lacks %q", stdout, want)
 			}
 			got, ok := readPNG(t, out).(*image.Gray)
 			if !ok {
@@ -332,6 +340,7 @@ func TestInpaintErrors(t *testing.T) {
 		{"image size", []string{"--model", dig, "--image", filepath.Join(inferFixtures, "mask-small.png"), "--mask", mask}, []string{"--image", "mask-small.png", "27x28"}},
 		{"points model", []string{"--model", toy, "--image", digit, "--mask", mask}, []string{"inpaint", "image model"}},
 		{"unknown class", []string{"--model", dig, "--image", digit, "--mask", mask, "--class", "x"}, []string{"--class x", `"3", "7"`}},
+		{"negative resample", []string{"--model", dig, "--image", digit, "--mask", mask, "--resample", "-1"}, []string{"--resample -1", "0 (plain replacement) or more"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ type inpaintOptions struct {
 	genOptions
 	Class, Image, Mask string
 	Invert             bool
+	Resample           int
 }
 
 func inpaintCommand() *ucli.Command {
@@ -26,25 +27,29 @@ func inpaintCommand() *ucli.Command {
 level >= 128 (white) = generate, < 128 (black) = keep; --invert-mask swaps the two. Mask and
 image must have the model's size. At every noise level the kept pixels are replaced by the
 image noised to that level, before and during the Langevin refinement; the output keeps them
-exactly. With --n 1 the output is one image of the input's size (grayscale PNG for a
+exactly. --resample R repeats every level R more times, noising its result back first, so the
+generated part follows the kept one more closely (R+1 times the work). With --n 1 the output is one image of the input's size (grayscale PNG for a
 1-channel model); with --n N > 1 a grid of N candidates, or .npy (N,C,H,W).
 
 Examples:
    cdrl-infer inpaint --image digit.png --mask right-half.png --out filled.png
    cdrl-infer inpaint --model runs/mnist/model --image digit.png --mask hole.png --n 16 --out candidates.png
-   cdrl-infer inpaint --image digit.png --mask keep-white.png --invert-mask --class 3 --out three.png`,
+   cdrl-infer inpaint --image digit.png --mask keep-white.png --invert-mask --class 3 --out three.png
+   cdrl-infer inpaint --image digit.png --mask lower-half.png --resample 4 --out filled.png`,
 		Flags: sampleFlags(
 			&ucli.StringFlag{Name: "image", Required: true, Category: cli.CategoryIO, Usage: "the image to complete, `IN.png` (or .jpg), the model's size"},
 			&ucli.StringFlag{Name: "mask", Required: true, Category: cli.CategoryIO, Usage: "`MASK.png` (or .jpg) of the image's size: white = generate, black = keep"},
 			&ucli.BoolFlag{Name: "invert-mask", Category: cli.CategoryIO, Usage: "white = keep, black = generate"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `OUT.png` (one image with --n 1, else a grid) or .npy"},
 			&ucli.IntFlag{Name: "n", Value: 1, Category: categorySampling, Usage: "number of candidates `N`"},
+			&ucli.IntFlag{Name: "resample", Category: categorySampling, Usage: "repeat every level `R` more times after noising its result back (0 = plain replacement)"},
 			classFlag, guidanceFlag,
 		),
 		Action: func(c *ucli.Context) error {
 			return runInpaint(c.Context, inpaintOptions{
 				genOptions: genFrom(c), Class: c.String(classFlag.Name),
 				Image: c.String("image"), Mask: c.String("mask"), Invert: c.Bool("invert-mask"),
+				Resample: c.Int("resample"),
 			}, c.App.Writer)
 		},
 	}
@@ -52,10 +57,14 @@ Examples:
 
 func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 	start := time.Now()
+	if o.Resample < 0 {
+		return fmt.Errorf("--resample %d: want 0 (plain replacement) or more", o.Resample)
+	}
 	j, err := openImageJob("inpaint", o.genOptions, o.Class, o.Image)
 	if err != nil {
 		return err
 	}
+	j.so.Resample = o.Resample
 	defer j.m.Close()
 	known, err := infer.ReadMask(o.Mask, j.c, j.h, j.w, o.Invert)
 	if err != nil {
@@ -75,8 +84,8 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 			kept++
 		}
 	}
-	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; %d of %d pixels kept, %d generated\n",
-		plural(o.N, "candidate"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, kept, h*w, h*w-kept)
+	fmt.Fprintf(stdout, "%s from %s, %s, seed %d, resample %d; %d of %d pixels kept, %d generated\n",
+		plural(o.N, "candidate"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, o.Resample, kept, h*w, h*w-kept)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
