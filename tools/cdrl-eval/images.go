@@ -359,7 +359,7 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 	err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
 		j := t % mm
 		so := e.o.sampleOptions()
-		so.Seed = seeds[t]
+		so.Seed, so.Resample = seeds[t], e.o.Resample
 		x, err := m.s.Inpaint(ctx, ref.x[j*digitSize:(j+1)*digitSize], mask(t), 1, so)
 		if err != nil {
 			return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
@@ -381,12 +381,16 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 		return err
 	}
 	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
+	how := ""
+	if e.o.Resample > 0 {
+		how = fmt.Sprintf(", resample %d", e.o.Resample)
+	}
 	for k, name := range []string{"lower half unknown", "random 50% of pixels unknown"} {
 		acc, err := metrics.Accuracy(pred[k*mm:(k+1)*mm], ref.labels[:mm])
 		if err != nil {
 			return err
 		}
-		sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits)", name, mm), fmt.Sprintf("%.4f", acc), target)
+		sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", name, mm, how), fmt.Sprintf("%.4f", acc), target)
 	}
 	fig, err := e.inpaintFigure(m, ref, out, mm, mask)
 	if err != nil {

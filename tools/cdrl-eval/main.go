@@ -75,6 +75,8 @@ type options struct {
 	N int
 	// Inpaint is the number of test digits inpainted with each mask; 0 selects the default.
 	Inpaint int
+	// Resample is the inpainting's resampling count (infer.SampleOptions.Resample).
+	Resample int
 	// Seed seeds every random draw of the run.
 	Seed uint64
 	// Weights are the guidance weights evaluated on conditional image models.
@@ -121,6 +123,10 @@ var (
 		DefaultText: strconv.Itoa(defaultInpaint),
 		Usage:       "test digits `M` inpainted with each mask (image models)",
 	}
+	resampleFlag = &ucli.IntFlag{
+		Name: "resample", EnvVars: []string{"CDRL_EVAL_RESAMPLE"}, Category: categorySizes,
+		Usage: "inpainting repeats every level `R` more times after noising its result back (0 = plain replacement)",
+	}
 	quickFlag = &ucli.BoolFlag{
 		Name: "quick", EnvVars: []string{"CDRL_EVAL_QUICK"}, Category: categorySizes,
 		Usage: fmt.Sprintf("small sizes for smoke tests: N %d (points) or %d (images), M %d, where --n and --inpaint are unset", quickPointsN, quickImagesN, quickInpaint),
@@ -155,7 +161,7 @@ Examples:
    cdrl-eval --models toy2d --out /tmp/eval-toy
    cdrl-eval --models runs/mnist/model --guidance-weights 0,1,2 --threads 2
    cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick`,
-		Flags: append([]ucli.Flag{outFlag, modelsFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, quickFlag, seedFlag, stepsFlag, batchFlag},
+		Flags: append([]ucli.Flag{outFlag, modelsFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, resampleFlag, quickFlag, seedFlag, stepsFlag, batchFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
 			o, err := optionsFrom(c)
@@ -176,7 +182,7 @@ Examples:
 // optionsFrom reads the flags.
 func optionsFrom(c *ucli.Context) (options, error) {
 	o := options{
-		Out: c.String(outFlag.Name), N: c.Int(nFlag.Name), Inpaint: c.Int(inpaintFlag.Name),
+		Out: c.String(outFlag.Name), N: c.Int(nFlag.Name), Inpaint: c.Int(inpaintFlag.Name), Resample: c.Int(resampleFlag.Name),
 		Seed: c.Uint64(seedFlag.Name), Quick: c.Bool(quickFlag.Name), Digits: c.String(digitsFlag.Name),
 		Steps: c.Int(stepsFlag.Name), Batch: c.Int(batchFlag.Name), Runtime: cli.RuntimeFrom(c),
 	}
@@ -234,6 +240,8 @@ func (o options) check() error {
 		return fmt.Errorf("--n %d: want at least 1 (or 0 for the defaults)", o.N)
 	case o.Inpaint < 0:
 		return fmt.Errorf("--inpaint %d: want at least 1 (or 0 for the default %d)", o.Inpaint, defaultInpaint)
+	case o.Resample < 0:
+		return fmt.Errorf("--resample %d: want 0 (plain replacement) or more", o.Resample)
 	case o.Steps < 0:
 		return fmt.Errorf("--steps %d: want 0 (each model's own) or more", o.Steps)
 	case o.Batch < 0:

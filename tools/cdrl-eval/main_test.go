@@ -141,6 +141,7 @@ func TestImageModel(t *testing.T) {
 	mnistAvailable(t)
 	o := testOptions(t, bundles.Digits(t))
 	o.Weights = []float64{0, 1.5}
+	o.Resample = 1
 	var out bytes.Buffer
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
@@ -157,8 +158,8 @@ func TestImageModel(t *testing.T) {
 	}
 	for _, metric := range []string{
 		"smallest digit share, unguided", "mean max-softmax, unguided",
-		"inpainting agreement, lower half unknown (4 test digits)",
-		"inpainting agreement, random 50% of pixels unknown (4 test digits)",
+		"inpainting agreement, lower half unknown (4 test digits, resample 1)",
+		"inpainting agreement, random 50% of pixels unknown (4 test digits, resample 1)",
 		"OOD AUROC, 20 test digits vs 20 averages of two test digits (ood_level 0)",
 		"OOD AUROC, 20 test digits vs 20 uniform noise in [-1, 1] (ood_level 0)",
 		"OOD AUROC, 20 test digits vs 20 test digits rotated by 90 degrees (ood_level 0)",
@@ -260,6 +261,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--models", "./no/such/dir"}, "--models ./no/such/dir: no such folder"},
 		{[]string{"--models", "toy2d", "--n", "-1"}, "--n -1"},
 		{[]string{"--models", "toy2d", "--inpaint", "-3"}, "--inpaint -3"},
+		{[]string{"--models", "toy2d", "--resample", "-1"}, "--resample -1"},
 		{[]string{"--models", "toy2d", "--steps", "-1"}, "--steps -1"},
 		{[]string{"--models", "toy2d", "--batch", "-1"}, "--batch -1"},
 		{[]string{"--models", "toy2d", "--threads", "-1"}, "--threads must be >= 0"},
