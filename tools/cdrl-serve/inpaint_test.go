@@ -76,9 +76,14 @@ func TestInpaint(t *testing.T) {
 		in.Pix[i] = uint8(int(in.Pix[i])*3/4 + i%50)
 	}
 	img, mask := pngBytes(t, in), pngBytes(t, halfMask(28, 28))
-	for _, invert := range []bool{false, true} {
+	var plain []byte
+	for _, c := range []struct {
+		invert   bool
+		resample string
+	}{{false, "0"}, {true, "0"}, {false, "2"}} {
+		invert := c.invert
 		parts := []part{file("image", img), file("mask", mask), field("seed", "5"), field("class", "3"),
-			field("guidance", "1"), field("invert_mask", strconv.FormatBool(invert))}
+			field("guidance", "1"), field("invert_mask", strconv.FormatBool(invert)), field("resample", c.resample)}
 		r := postInpaint(t, url, parts...)
 		if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/png" {
 			t.Fatalf("invert %v: status %d, Content-Type %q; body %.300s", invert, r.status, r.header.Get("Content-Type"), r.body)
@@ -110,6 +115,12 @@ func TestInpaint(t *testing.T) {
 		if again := postInpaint(t, url, parts...); !bytes.Equal(again.body, r.body) {
 			t.Errorf("invert %v: the same request gave different bytes", invert)
 		}
+		switch {
+		case plain == nil:
+			plain = r.body
+		case c.resample != "0" && bytes.Equal(r.body, plain):
+			t.Errorf("resample %s gave plain replacement's picture", c.resample)
+		}
 	}
 }
 
@@ -132,6 +143,7 @@ func TestBadInpaintRequests(t *testing.T) {
 		{"image twice", []part{file("image", img), file("image", img), file("mask", mask)}, "image"},
 		{"bad seed", []part{file("image", img), file("mask", mask), field("seed", "x")}, "seed"},
 		{"bad steps", []part{file("image", img), file("mask", mask), field("steps", "-2")}, "steps"},
+		{"bad resample", []part{file("image", img), file("mask", mask), field("resample", "-1")}, "resample"},
 		{"unknown class", []part{file("image", img), file("mask", mask), field("class", "9")}, "class"},
 		{"bad guidance", []part{file("image", img), file("mask", mask), field("class", "3"), field("guidance", "lots")}, "guidance"},
 		{"bad invert_mask", []part{file("image", img), file("mask", mask), field("invert_mask", "maybe")}, "invert_mask"},

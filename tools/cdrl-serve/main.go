@@ -16,11 +16,11 @@
 //	                  or a scatter picture of 2-D points) with Content-Type image/png
 //	POST /v1/inpaint  multipart/form-data: files image and mask (PNG or JPEG of the model's size;
 //	                  mask white = generate, black = keep) and fields seed, class, guidance,
-//	                  steps, invert_mask -> PNG of the input's size, known pixels exact
+//	                  steps, resample, invert_mask -> PNG of the input's size, known pixels exact
 //
-// Request fields: n is required (1..--max-n); seed defaults to 1 and steps to 0 (the model's
-// Langevin steps); class is a label of a conditional model's manifest (absent: unconditional);
-// guidance applies with a class and defaults to the manifest's guidance_default. The same
+// Request fields: n is required (1..--max-n); seed defaults to 1, steps to 0 (the model's
+// Langevin steps) and resample (inpainting) to 0, plain replacement; class is a label of a
+// conditional model's manifest (absent: unconditional); guidance applies with a class and defaults to the manifest's guidance_default. The same
 // request gives the same bytes: sampling runs in chunks of 256, as cdrl-infer does by default.
 //
 // Concurrency: at most --max-concurrent samplings run at once; up to --max-queue more requests
@@ -137,7 +137,7 @@ func newApp() *ucli.App {
 		HideHelpCommand: true,
 		Description: `Endpoints: GET /healthz, GET /v1/model (the manifest), POST /v1/sample (JSON request;
 JSON or PNG answer), POST /v1/inpaint (multipart: image, mask, seed, class, guidance, steps,
-invert_mask; PNG answer). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
+resample, invert_mask; PNG answer). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
 run at once and --max-queue requests wait; every request runs under --timeout. SIGINT or
 SIGTERM drains the server for up to --grace.
 

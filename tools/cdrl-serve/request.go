@@ -214,7 +214,7 @@ type inpaintJob struct {
 }
 
 // inpaintParts lists the parts of a /v1/inpaint body, for errors.
-const inpaintParts = "image, mask, seed, class, guidance, steps, invert_mask"
+const inpaintParts = "image, mask, seed, class, guidance, steps, resample, invert_mask"
 
 // readInpaintRequest reads and checks the multipart body of POST /v1/inpaint.
 func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inpaintJob, error) {
@@ -246,7 +246,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 			return inpaintJob{}, badField("body", "a part has no form name; the parts are %s", inpaintParts)
 		case "image", "mask":
 			limit = s.lim.MaxBody
-		case "seed", "class", "guidance", "steps", "invert_mask":
+		case "seed", "class", "guidance", "steps", "resample", "invert_mask":
 		default:
 			return inpaintJob{}, badField(name, "unknown part; the parts are %s", inpaintParts)
 		}
@@ -266,6 +266,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	var (
 		seed     uint64 = defaultSeed
 		steps    int
+		resample int
 		guidance *float64
 		invert   bool
 	)
@@ -277,6 +278,11 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	if v, ok := parts["steps"]; ok {
 		if steps, err = strconv.Atoi(string(v)); err != nil {
 			return inpaintJob{}, badField("steps", "%q; want an integer >= 0", v)
+		}
+	}
+	if v, ok := parts["resample"]; ok {
+		if resample, err = strconv.Atoi(string(v)); err != nil || resample < 0 {
+			return inpaintJob{}, badField("resample", "%q; want an integer >= 0 (0 = plain replacement)", v)
 		}
 	}
 	if v, ok := parts["guidance"]; ok {
@@ -295,6 +301,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	if err != nil {
 		return inpaintJob{}, err
 	}
+	opts.Resample = resample
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
 	job := inpaintJob{opts: opts}
 	for _, name := range []string{"image", "mask"} {
