@@ -328,7 +328,8 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 
 // inpainting completes M test digits with their lower half unknown and M with a random half of
 // their pixels unknown (the null class), and adds how often the classifier gives the
-// completion the original's true label, with a before/after picture.
+// completion the original's true label, with a before/after picture: by plain replacement and,
+// with --resample R > 0, again with resampling (the same digits, masks and seeds).
 func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef) error {
 	mm := min(e.o.inpaintM(), len(ref.labels))
 	lower := make([]bool, digitSize)
@@ -354,49 +355,55 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 		}
 		return random[t-mm]
 	}
-	out := make([]float32, 2*mm*digitSize)
-	st := e.stage(m.name+": inpaint", 2*mm, "digits")
-	err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
-		j := t % mm
-		so := e.o.sampleOptions()
-		so.Seed, so.Resample = seeds[t], e.o.Resample
-		x, err := m.s.Inpaint(ctx, ref.x[j*digitSize:(j+1)*digitSize], mask(t), 1, so)
-		if err != nil {
-			return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
-		}
-		copy(out[t*digitSize:], x)
-		st.add(1)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	st.finish()
-	pred, _, _, err := clf.Classify(ctx, out, 2*mm)
-	if err != nil {
-		return err
-	}
 	refAcc, err := metrics.Accuracy(ref.pred[:mm], ref.labels[:mm])
 	if err != nil {
 		return err
 	}
 	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
-	how := ""
+	resamples := []int{0}
 	if e.o.Resample > 0 {
-		how = fmt.Sprintf(", resample %d", e.o.Resample)
+		resamples = append(resamples, e.o.Resample)
 	}
-	for k, name := range []string{"lower half unknown", "random 50% of pixels unknown"} {
-		acc, err := metrics.Accuracy(pred[k*mm:(k+1)*mm], ref.labels[:mm])
+	for _, r := range resamples {
+		name, how := m.name+": inpaint", ""
+		if r > 0 {
+			name, how = fmt.Sprintf("%s: inpaint, resample %d", m.name, r), fmt.Sprintf(", resample %d", r)
+		}
+		out := make([]float32, 2*mm*digitSize)
+		st := e.stage(name, 2*mm, "digits")
+		err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
+			j := t % mm
+			so := e.o.sampleOptions()
+			so.Seed, so.Resample = seeds[t], r
+			x, err := m.s.Inpaint(ctx, ref.x[j*digitSize:(j+1)*digitSize], mask(t), 1, so)
+			if err != nil {
+				return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
+			}
+			copy(out[t*digitSize:], x)
+			st.add(1)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", name, mm, how), fmt.Sprintf("%.4f", acc), target)
+		st.finish()
+		pred, _, _, err := clf.Classify(ctx, out, 2*mm)
+		if err != nil {
+			return err
+		}
+		for k, kind := range []string{"lower half unknown", "random 50% of pixels unknown"} {
+			acc, err := metrics.Accuracy(pred[k*mm:(k+1)*mm], ref.labels[:mm])
+			if err != nil {
+				return err
+			}
+			sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", kind, mm, how), fmt.Sprintf("%.4f", acc), target)
+		}
+		fig, err := e.inpaintFigure(m, ref, out, mm, mask, r)
+		if err != nil {
+			return err
+		}
+		sec.figures = append(sec.figures, fig)
 	}
-	fig, err := e.inpaintFigure(m, ref, out, mm, mask)
-	if err != nil {
-		return err
-	}
-	sec.figures = append(sec.figures, fig)
 	return nil
 }
 
@@ -452,7 +459,7 @@ func (e *evaluator) transitions(ctx context.Context, sec *section, m *model, clf
 
 // inpaintFigure writes the before/after picture of the first digits inpainted: originals, the
 // known pixels of each mask (unknown ones grey) and the completions.
-func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool) (figure, error) {
+func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool, resample int) (figure, error) {
 	cols := min(mm, gridCols)
 	masked := func(kind int) []float32 {
 		v := make([]float32, cols*digitSize)
@@ -481,11 +488,14 @@ func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm in
 	if err != nil {
 		return figure{}, err
 	}
-	file, err := e.writePNG(m.name+"-inpaint.png", pic)
-	if err != nil {
+	file, how := m.name+"-inpaint.png", "plain replacement"
+	if resample > 0 {
+		file, how = fmt.Sprintf("%s-inpaint-resample%d.png", m.name, resample), fmt.Sprintf("resample %d", resample)
+	}
+	if file, err = e.writePNG(file, pic); err != nil {
 		return figure{}, err
 	}
-	return figure{caption: fmt.Sprintf("%s: inpainting, before and after (the first %d of %d test digits per mask)", m.name, cols, mm), file: file}, nil
+	return figure{caption: fmt.Sprintf("%s: inpainting (%s), before and after (the first %d of %d test digits per mask)", m.name, how, cols, mm), file: file}, nil
 }
 
 // outlierSet is a set of inputs scored for OOD detection.

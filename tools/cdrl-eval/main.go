@@ -75,7 +75,8 @@ type options struct {
 	N int
 	// Inpaint is the number of test digits inpainted with each mask; 0 selects the default.
 	Inpaint int
-	// Resample is the inpainting's resampling count (infer.SampleOptions.Resample).
+	// Resample, when positive, adds inpainting figures with this resampling count
+	// (infer.SampleOptions.Resample) to those of plain replacement.
 	Resample int
 	// Seed seeds every random draw of the run.
 	Seed uint64
@@ -125,7 +126,7 @@ var (
 	}
 	resampleFlag = &ucli.IntFlag{
 		Name: "resample", EnvVars: []string{"CDRL_EVAL_RESAMPLE"}, Category: categorySizes,
-		Usage: "inpainting repeats every level `R` more times after noising its result back (0 = plain replacement)",
+		Usage: "also inpaint with every level repeated `R` more times after noising its result back (0 = plain replacement only)",
 	}
 	quickFlag = &ucli.BoolFlag{
 		Name: "quick", EnvVars: []string{"CDRL_EVAL_QUICK"}, Category: categorySizes,

@@ -158,6 +158,8 @@ func TestImageModel(t *testing.T) {
 	}
 	for _, metric := range []string{
 		"smallest digit share, unguided", "mean max-softmax, unguided",
+		"inpainting agreement, lower half unknown (4 test digits)",
+		"inpainting agreement, random 50% of pixels unknown (4 test digits)",
 		"inpainting agreement, lower half unknown (4 test digits, resample 1)",
 		"inpainting agreement, random 50% of pixels unknown (4 test digits, resample 1)",
 		"OOD AUROC, 20 test digits vs 20 averages of two test digits (ood_level 0)",
@@ -227,6 +229,7 @@ func TestImageModel(t *testing.T) {
 	checkPNG(t, o.Out, "digits-guided-w1.5.png", side, 2+2*(28*gridScale+2))
 	checkPNG(t, o.Out, "digits-unguided.png", side, 2+2*(28*gridScale+2))
 	checkPNG(t, o.Out, "digits-inpaint.png", 0, 0)
+	checkPNG(t, o.Out, "digits-inpaint-resample1.png", 0, 0)
 	checkPNG(t, o.Out, "digits-ood.png", 0, 0)
 }
 
