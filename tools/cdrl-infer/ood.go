@@ -29,10 +29,10 @@ func oodCommand() *ucli.Command {
 		Description: `Scores every input by the model's energy at one noise level t, f(sqrt(m_t) x, lambda_t)
 (the null class for conditional models); higher means more in-distribution. The level is the
 model's ood_level, the one that separated outliers best when it was evaluated (0, the least
-noisy, unless its manifest says otherwise); --level picks another. --input is a
-folder of PNG/JPEG images (one row per file, by name), one image, an .npy array (N, shape...)
-or, for points, a .csv; rows of an array are named by their index. Writes a CSV with the
-columns input,score.
+noisy, unless its manifest says otherwise); --level picks another. --input is a folder of
+PNG/JPEG images (one row per file, by name), one image, an .npy array (N, shape...) or, for
+points, a .csv; rows of an array are named by their index. Writes a CSV with the columns
+input,score.
 
 Examples:
    cdrl-infer ood --input test-images/ --out scores.csv
