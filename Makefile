@@ -8,7 +8,8 @@
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
 ##   eval   setup, then tools/cdrl-eval on the shipped models (EVAL_MODELS) into EVAL_OUT:
-##          report.md and its PNGs (EVAL_FLAGS, e.g. --quick or --threads 2)
+##          report.md and its PNGs (EVAL_FLAGS: the README's sizes by default; --quick for a
+##          smoke run)
 ##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
@@ -149,11 +150,13 @@ demo: setup
 # (models/zoo/checkpoints/mnist) and `make models` continues it to ZOO_MNIST_ITERS iterations
 # with the settings stored in it. It was started as `cdrl-train --data mnist --conditional
 # --ebm-lr 5e-5 --threads 2 --seed 1`, resumed with `--level-weights 1,1,1,3,3,3` at iteration
-# 5,442 and with `--ebm-lr 8e-5 --max-energy 1000` at 7,336. The toy model trains 15,001
-# iterations at the default learning rate, then 10,000 more at 2e-5.
+# 5,442, with `--ebm-lr 8e-5 --max-energy 1000` at 7,336 and with `--label-dropout` 0.3 at
+# 20,455, 0.4 at 23,221 and 0.5 at 25,143. guidance_default and ood_level are set in the
+# manifest from `make eval`'s recommendations. The toy model trains 15,001 iterations at the
+# default learning rate, then 10,000 more at 2e-5.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_TOY_FINE := cdrl-train --resume --iters 25001 --ebm-lr 2e-5 --init-lr 2e-5 --threads 1
-ZOO_MNIST_ITERS ?= 40000
+ZOO_MNIST_ITERS ?= 45000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
@@ -167,7 +170,7 @@ models: setup
 # Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.
 EVAL_MODELS ?= toy2d,mnist
 EVAL_OUT ?= out/eval
-EVAL_FLAGS ?=
+EVAL_FLAGS ?= --n 500 --inpaint 200 --guidance-weights 0,1,3,5,8 --resample 4
 
 eval: setup
 	$(GO) run ./tools/cdrl-eval --models $(EVAL_MODELS) --out $(EVAL_OUT) $(EVAL_FLAGS)
