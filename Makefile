@@ -156,7 +156,7 @@ demo: setup
 # default learning rate, then 10,000 more at 2e-5.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_TOY_FINE := cdrl-train --resume --iters 25001 --ebm-lr 2e-5 --init-lr 2e-5 --threads 1
-ZOO_MNIST_ITERS ?= 45000
+ZOO_MNIST_ITERS ?= 60000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
