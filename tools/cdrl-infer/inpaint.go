@@ -28,8 +28,9 @@ level >= 128 (white) = generate, < 128 (black) = keep; --invert-mask swaps the t
 image must have the model's size. At every noise level the kept pixels are replaced by the
 image noised to that level, before and during the Langevin refinement; the output keeps them
 exactly. --resample R repeats every level R more times, noising its result back first, so the
-generated part follows the kept one more closely (R+1 times the work). With --n 1 the output is one image of the input's size (grayscale PNG for a
-1-channel model); with --n N > 1 a grid of N candidates, or .npy (N,C,H,W).
+generated part follows the kept one more closely (R+1 times the work). With --n 1 the output
+is one image of the input's size (grayscale PNG for a 1-channel model); with --n N > 1 a grid
+of N candidates, or .npy (N,C,H,W).
 
 Examples:
    cdrl-infer inpaint --image digit.png --mask right-half.png --out filled.png
