@@ -591,7 +591,7 @@ func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digits
 	for i, s := range sets[1:] {
 		sec.add(fmt.Sprintf("OOD AUROC, %d test digits vs %d %s (ood_level %d)", n, n, s.name, level), fmt.Sprintf("%.4f", auroc[level][i]), s.target)
 	}
-	best := 0
+	best, bestMin := 0, -1.0
 	tbl := table{
 		caption: fmt.Sprintf("OOD AUROC of the energy at each level t, f(sqrt(m_t) x, lambda_t) with the null class: %d test digits against each outlier set, "+
 			"and the smallest AUROC of the same sets made from %d training digits, which chooses the recommended ood_level:", n, n),
@@ -602,13 +602,14 @@ func (e *evaluator) ood(ctx context.Context, sec *section, m *model, ref *digits
 		for _, a := range auroc[l] {
 			row = append(row, fmt.Sprintf("%.4f", a))
 		}
-		tbl.rows = append(tbl.rows, append(row, fmt.Sprintf("%.4f", slices.Min(selAUROC[l]))))
-		if slices.Min(selAUROC[l]) > slices.Min(selAUROC[best]) {
-			best = l
+		worst := slices.Min(selAUROC[l])
+		tbl.rows = append(tbl.rows, append(row, fmt.Sprintf("%.4f", worst)))
+		if worst > bestMin {
+			best, bestMin = l, worst
 		}
 	}
 	sec.tables = append(sec.tables, tbl)
-	sec.add("recommended ood_level (highest smallest AUROC on training digits)", fmt.Sprintf("%d (smallest AUROC %.4f)", best, slices.Min(selAUROC[best])),
+	sec.add("recommended ood_level (highest smallest AUROC on training digits)", fmt.Sprintf("%d (smallest AUROC %.4f)", best, bestMin),
 		fmt.Sprintf("manifest now: %d", level))
 
 	var panels []image.Image
