@@ -6,3 +6,9 @@ func ObserveRuns(f func(op, graph string, batch int)) (restore func()) {
 	observeRun = f
 	return func() { observeRun = nil }
 }
+
+// Fill exposes the probe image ClassPosterior builds from a partly known image.
+func (s *Sampler) Fill(image []float32, known []bool) []float32 { return s.fill(image, known) }
+
+// ClassTransitions exposes the transitions ClassPosterior reads.
+func ClassTransitions(levels int) (lo, hi int) { return classTransitions(levels) }

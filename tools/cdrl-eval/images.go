@@ -91,7 +91,7 @@ func (e *evaluator) evalImages(ctx context.Context, m *model) (*section, error) 
 	if err := e.unguided(ctx, sec, m, clf, ref, digitOf, n); err != nil {
 		return nil, err
 	}
-	if err := e.inpainting(ctx, sec, m, clf, ref); err != nil {
+	if err := e.inpainting(ctx, sec, m, clf, ref, digitOf); err != nil {
 		return nil, err
 	}
 	if err := e.transitions(ctx, sec, m, clf, ref); err != nil {
@@ -327,10 +327,13 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 }
 
 // inpainting completes M test digits with their lower half unknown and M with a random half of
-// their pixels unknown (the null class), and adds how often the classifier gives the
-// completion the original's true label, with a before/after picture: by plain replacement and,
-// with --resample R > 0, again with resampling (the same digits, masks and seeds).
-func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef) error {
+// their pixels unknown, and adds how often the classifier gives the completion the original's
+// true label, with a before/after picture: by plain replacement with the null class, with
+// --resample R > 0 again with resampling, and for a conditional model (digitOf, as
+// classDigits) with the class inferred from the known pixels under the manifest's guidance,
+// where it also adds how often that class is the true digit. Every mode inpaints the same
+// digits with the same masks and seeds.
+func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int) error {
 	mm := min(e.o.inpaintM(), len(ref.labels))
 	lower := make([]bool, digitSize)
 	for p := range lower {
@@ -360,22 +363,31 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 		return err
 	}
 	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
-	resamples := []int{0}
+	modes := []inpaintMode{{}}
 	if e.o.Resample > 0 {
-		resamples = append(resamples, e.o.Resample)
+		modes = append(modes, inpaintMode{resample: e.o.Resample})
 	}
-	for _, r := range resamples {
-		name, how := m.name+": inpaint", ""
-		if r > 0 {
-			name, how = fmt.Sprintf("%s: inpaint, resample %d", m.name, r), fmt.Sprintf(", resample %d", r)
-		}
+	if len(m.b.Classes) > 0 {
+		modes = append(modes, inpaintMode{inferClass: true, guidance: m.b.GuidanceDefault})
+	}
+	for _, mode := range modes {
 		out := make([]float32, 2*mm*digitSize)
-		st := e.stage(name, 2*mm, "digits")
+		picked := make([]int64, 2*mm) // the inferred class ids
+		st := e.stage(m.name+": inpaint"+mode.describe(), 2*mm, "digits")
 		err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
 			j := t % mm
+			img := ref.x[j*digitSize : (j+1)*digitSize]
 			so := e.o.sampleOptions()
-			so.Seed, so.Resample = seeds[t], r
-			x, err := m.s.Inpaint(ctx, ref.x[j*digitSize:(j+1)*digitSize], mask(t), 1, so)
+			so.Seed, so.Resample = seeds[t], mode.resample
+			if mode.inferClass {
+				p, err := m.s.ClassPosterior(ctx, img, mask(t), seeds[t])
+				if err != nil {
+					return fmt.Errorf("%s: class of test digit %d: %w", m.spec, j, err)
+				}
+				picked[t] = int64(slices.Index(p, slices.Max(p)) + 1)
+				so.Class, so.Guidance = picked[t], mode.guidance
+			}
+			x, err := m.s.Inpaint(ctx, img, mask(t), 1, so)
 			if err != nil {
 				return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
 			}
@@ -396,15 +408,44 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 			if err != nil {
 				return err
 			}
-			sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", kind, mm, how), fmt.Sprintf("%.4f", acc), target)
+			sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", kind, mm, mode.describe()), fmt.Sprintf("%.4f", acc), target)
+			if mode.inferClass {
+				right := 0
+				for t := k * mm; t < (k+1)*mm; t++ {
+					if digitOf[picked[t]-1] == ref.labels[t%mm] {
+						right++
+					}
+				}
+				sec.add(fmt.Sprintf("inferred class is the true digit, %s (%d test digits)", kind, mm), fmt.Sprintf("%.4f", float64(right)/float64(mm)), "-")
+			}
 		}
-		fig, err := e.inpaintFigure(m, ref, out, mm, mask, r)
+		fig, err := e.inpaintFigure(m, ref, out, mm, mask, mode)
 		if err != nil {
 			return err
 		}
 		sec.figures = append(sec.figures, fig)
 	}
 	return nil
+}
+
+// inpaintMode is one way the evaluation inpaints: plain replacement or resampling with the null
+// class, or with the class inferred from the known pixels (infer.Sampler.ClassPosterior) under
+// guidance.
+type inpaintMode struct {
+	resample   int
+	inferClass bool
+	guidance   float64
+}
+
+// describe names the mode for row names: "" for plain replacement with the null class.
+func (mo inpaintMode) describe() string {
+	switch {
+	case mo.inferClass:
+		return fmt.Sprintf(", class inferred, guidance %g", mo.guidance)
+	case mo.resample > 0:
+		return fmt.Sprintf(", resample %d", mo.resample)
+	}
+	return ""
 }
 
 // transitions measures how much of a digit each noise level keeps for the model: M test
@@ -459,7 +500,7 @@ func (e *evaluator) transitions(ctx context.Context, sec *section, m *model, clf
 
 // inpaintFigure writes the before/after picture of the first digits inpainted: originals, the
 // known pixels of each mask (unknown ones grey) and the completions.
-func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool, resample int) (figure, error) {
+func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool, mode inpaintMode) (figure, error) {
 	cols := min(mm, gridCols)
 	masked := func(kind int) []float32 {
 		v := make([]float32, cols*digitSize)
@@ -489,8 +530,11 @@ func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm in
 		return figure{}, err
 	}
 	file, how := m.name+"-inpaint.png", "plain replacement"
-	if resample > 0 {
-		file, how = fmt.Sprintf("%s-inpaint-resample%d.png", m.name, resample), fmt.Sprintf("resample %d", resample)
+	switch {
+	case mode.inferClass:
+		file, how = m.name+"-inpaint-class.png", fmt.Sprintf("class inferred from the known pixels, guidance %g", mode.guidance)
+	case mode.resample > 0:
+		file, how = fmt.Sprintf("%s-inpaint-resample%d.png", m.name, mode.resample), fmt.Sprintf("resample %d", mode.resample)
 	}
 	if file, err = e.writePNG(file, pic); err != nil {
 		return figure{}, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	"github.com/cdrl-go/cdrl/train/data"
 )
@@ -162,11 +163,20 @@ func TestImageModel(t *testing.T) {
 		"inpainting agreement, random 50% of pixels unknown (4 test digits)",
 		"inpainting agreement, lower half unknown (4 test digits, resample 1)",
 		"inpainting agreement, random 50% of pixels unknown (4 test digits, resample 1)",
+		"inferred class is the true digit, lower half unknown (4 test digits)",
+		"inferred class is the true digit, random 50% of pixels unknown (4 test digits)",
 		"OOD AUROC, 20 test digits vs 20 averages of two test digits (ood_level 0)",
 		"OOD AUROC, 20 test digits vs 20 uniform noise in [-1, 1] (ood_level 0)",
 		"OOD AUROC, 20 test digits vs 20 test digits rotated by 90 degrees (ood_level 0)",
 	} {
 		fraction(t, rows, metric)
+	}
+	b, err := bundle.ReadDir(bundles.Digits(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mask := range []string{"lower half unknown", "random 50% of pixels unknown"} {
+		fraction(t, rows, fmt.Sprintf("inpainting agreement, %s (4 test digits, class inferred, guidance %g)", mask, b.Manifest.GuidanceDefault))
 	}
 	rec = rows["recommended ood_level (highest smallest AUROC on training digits)"][0]
 	if l, err := strconv.Atoi(strings.Fields(rec)[0]); err != nil || l < 0 || l >= 6 {
@@ -230,6 +240,7 @@ func TestImageModel(t *testing.T) {
 	checkPNG(t, o.Out, "digits-unguided.png", side, 2+2*(28*gridScale+2))
 	checkPNG(t, o.Out, "digits-inpaint.png", 0, 0)
 	checkPNG(t, o.Out, "digits-inpaint-resample1.png", 0, 0)
+	checkPNG(t, o.Out, "digits-inpaint-class.png", 0, 0)
 	checkPNG(t, o.Out, "digits-ood.png", 0, 0)
 }
 

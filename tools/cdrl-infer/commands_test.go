@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,6 +250,7 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 		{"class guided", []string{"--class", "3", "--guidance", "1.5"}, true},
 		{"alpha mask", []string{"--mask", filepath.Join(inferFixtures, "mask-alpha.png")}, true},
 		{"resampled", []string{"--resample", "2", "--steps", "2"}, true},
+		{"class inferred", []string{"--class", "auto", "--guidance", "1"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, c.name+".png")
@@ -266,6 +268,16 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 			}
 			if !strings.Contains(stdout, want) {
 				t.Errorf("stdout %q lacks %q", stdout, want)
+			}
+			if slices.Contains(c.args, "auto") {
+				// The digits bundle's classes are 3 and 7; the summary names the one chosen.
+				inferred := regexp.MustCompile(`class inferred from the kept pixels: ([37]) \(most probable: [37] [01]\.\d{3}, [37] [01]\.\d{3}\)`).FindStringSubmatch(stdout)
+				if inferred == nil {
+					t.Fatalf("stdout %q does not say which class was inferred", stdout)
+				}
+				if want := "class " + inferred[1] + ", guidance 1"; !strings.Contains(stdout, want) {
+					t.Errorf("stdout %q lacks %q", stdout, want)
+				}
 			}
 			got, ok := readPNG(t, out).(*image.Gray)
 			if !ok {
@@ -604,7 +616,7 @@ func TestHelp(t *testing.T) {
 		want []string
 	}{
 		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256)", "(default: 1)", "guidance_default", "--steps"}},
-		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)"}},
+		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)", "--class auto", "or auto"}},
 		{"vary", []string{"Examples:", "cdrl-infer vary", "--level L", "(default: 3)"}},
 		{"compose", []string{"Examples:", "--classes", "guidance_default"}},
 		{"ood", []string{"Examples:", "input,score", `(default: "mnist")`}},
@@ -705,5 +717,6 @@ func TestVary(t *testing.T) {
 	fails(t, []string{"vary", "--model", dig, "--image", digit, "--level", "0", "--out", out}, "--level 0", "1..6")
 	fails(t, []string{"vary", "--model", dig, "--image", digit, "--level", "7", "--out", out}, "--level 7")
 	fails(t, []string{"vary", "--model", toy, "--image", digit, "--out", out}, "vary", "image model")
+	fails(t, []string{"vary", "--model", dig, "--image", digit, "--class", "auto", "--out", out}, "--class auto", "only inpaint")
 	fails(t, []string{"vary", "--model", dig, "--image", filepath.Join(dir, "none.png"), "--out", out}, "--image", "none.png")
 }

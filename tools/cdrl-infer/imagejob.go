@@ -47,6 +47,18 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 	if j.img, err = infer.ReadImage(image, j.c, j.h, j.w); err != nil {
 		return fmt.Errorf("--image: %w", err)
 	}
+	j.so = o.sampleOptions()
+	if class == autoClass {
+		// The class is inferred later (inpaint); the guidance weight is the one a class gets.
+		if op != "inpaint" {
+			return fmt.Errorf("--class %s: only inpaint infers the class (from the kept pixels); give a label", autoClass)
+		}
+		if len(j.m.b.Classes) == 0 {
+			return fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", autoClass, j.m.spec)
+		}
+		j.so.Guidance, err = j.m.guidance(o.Guidance, 1)
+		return err
+	}
 	id, err := j.m.classID(class)
 	if err != nil {
 		return err
@@ -55,7 +67,6 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 	if err != nil {
 		return err
 	}
-	j.so = o.sampleOptions()
 	j.so.Class, j.so.Guidance = id, gw
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/cdrl-go/cdrl/infer"
@@ -28,7 +30,13 @@ level >= 128 (white) = generate, < 128 (black) = keep; --invert-mask swaps the t
 image must have the model's size. At every noise level the kept pixels are replaced by the
 image noised to that level, before and during the Langevin refinement; the output keeps them
 exactly. --resample R repeats every level R more times, noising its result back first, so the
-generated part follows the kept one more closely (R+1 times the work). With --n 1 the output
+generated part follows the kept one more closely (R+1 times the work). --class auto (a
+conditional model) first infers the class from the kept pixels (infer's ClassPosterior: the
+initializer read as a class-conditional denoiser), prints the most probable classes and
+completes with the most probable one under guidance: where the missing part decides the digit,
+as for a lower half, this keeps the digit far more often than the null class; where the kept
+pixels are scattered over the whole image, the null class (no --class) already keeps it, and
+the inferred class helps most with a small --guidance. With --n 1 the output
 is one image of the input's size (grayscale PNG for a 1-channel model); with --n N > 1 a grid
 of N candidates, or .npy (N,C,H,W).
 
@@ -36,6 +44,7 @@ Examples:
    cdrl-infer inpaint --image digit.png --mask right-half.png --out filled.png
    cdrl-infer inpaint --model runs/mnist/model --image digit.png --mask hole.png --n 16 --out candidates.png
    cdrl-infer inpaint --image digit.png --mask keep-white.png --invert-mask --class 3 --out three.png
+   cdrl-infer inpaint --image digit.png --mask lower-half.png --class auto --out filled.png
    cdrl-infer inpaint --image digit.png --mask lower-half.png --resample 4 --out filled.png`,
 		Flags: sampleFlags(
 			&ucli.StringFlag{Name: "image", Required: true, Category: cli.CategoryIO, Usage: "the image to complete, `IN.png` (or .jpg), the model's size"},
@@ -44,16 +53,25 @@ Examples:
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `OUT.png` (one image with --n 1, else a grid) or .npy"},
 			&ucli.IntFlag{Name: "n", Value: 1, Category: categorySampling, Usage: "number of candidates `N`"},
 			&ucli.IntFlag{Name: "resample", Category: categorySampling, Usage: "repeat every level `R` more times after noising its result back (0 = plain replacement)"},
-			classFlag, guidanceFlag,
+			inpaintClassFlag, guidanceFlag,
 		),
 		Action: func(c *ucli.Context) error {
 			return runInpaint(c.Context, inpaintOptions{
-				genOptions: genFrom(c), Class: c.String(classFlag.Name),
+				genOptions: genFrom(c), Class: c.String(inpaintClassFlag.Name),
 				Image: c.String("image"), Mask: c.String("mask"), Invert: c.Bool("invert-mask"),
 				Resample: c.Int("resample"),
 			}, c.App.Writer)
 		},
 	}
+}
+
+// autoClass is the --class value that infers the class from the kept pixels (inpaint).
+const autoClass = "auto"
+
+// inpaintClassFlag is --class of inpaint, which also takes auto.
+var inpaintClassFlag = &ucli.StringFlag{
+	Name: "class", Category: categoryModel,
+	Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7), or auto: the most probable class given the kept pixels; unset: unconditional (the null class)",
 }
 
 func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
@@ -71,6 +89,12 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--mask: %w", err)
 	}
+	label := o.Class
+	if o.Class == autoClass {
+		if label, err = inferClass(ctx, j, known, o.Seed, stdout); err != nil {
+			return err
+		}
+	}
 	x, err := j.m.s.Inpaint(ctx, j.img, known, o.N, j.so)
 	if err != nil {
 		return err
@@ -86,7 +110,7 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d, resample %d; %d of %d pixels kept, %d generated\n",
-		plural(o.N, "candidate"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, o.Resample, kept, h*w, h*w-kept)
+		plural(o.N, "candidate"), j.m.describe(), conditioning(label, j.so.Guidance), o.Seed, o.Resample, kept, h*w, h*w-kept)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
@@ -97,4 +121,26 @@ func plural(n int, thing string) string {
 		return "1 " + thing
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// inferClass sets the job's class to the most probable one given the known pixels, prints the
+// most probable classes and returns the label chosen.
+func inferClass(ctx context.Context, j *imageJob, known []bool, seed uint64, stdout io.Writer) (string, error) {
+	p, err := j.m.s.ClassPosterior(ctx, j.img, known, seed)
+	if err != nil {
+		return "", err
+	}
+	order := make([]int, len(p))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+	labels := j.m.b.Classes
+	var top []string
+	for _, c := range order[:min(3, len(order))] {
+		top = append(top, fmt.Sprintf("%s %.3f", labels[c], p[c]))
+	}
+	fmt.Fprintf(stdout, "class inferred from the kept pixels: %s (most probable: %s)\n", labels[order[0]], strings.Join(top, ", "))
+	j.so.Class = int64(order[0] + 1)
+	return labels[order[0]], nil
 }

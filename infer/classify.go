@@ -1,0 +1,194 @@
+package infer
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
+)
+
+// classDraws is the number of noise draws ClassPosterior averages per transition.
+const classDraws = 32
+
+// ClassPosterior estimates which class a partly known image shows: for a conditional model it
+// returns one probability per class (index = class id - 1, summing to 1) given only the
+// elements where known is true. Inpainting with the most probable class (and the manifest's
+// guidance) completes a digit's lower half into the digit its upper half shows far more often
+// than the null class does.
+//
+// The estimate reads the initializer as a class-conditional denoiser, as diffusion classifiers
+// do. For each transition t of the upper half of the schedule (t > Levels/2, the levels at
+// which the model decides what a sample shows) and each of 32 noise draws e, the image is
+// noised to x_t = alpha_t x + sbar_t e, where x is image on the known elements and the data
+// range's minimum (the background) elsewhere. The initializer's mean for every class is compared
+// with the forward process's posterior mean of x_{t-1} given x_t and x, on the known elements
+// only, in the initializer's scaled space; the class's log-likelihood is the sum over
+// transitions of the draws' mean Gaussian log-density, -|err|^2 / (2 btilde_t m_t), and the
+// posterior its softmax under a uniform prior. The lower transitions are left out: there the
+// image decides the denoised result and the class barely does, so their (large) terms are
+// noise. On the shipped mnist model and 200 test digits with their lower half unknown, the
+// most probable class is the true digit for about 0.8 of them (a nearest-neighbour search of
+// the 60,000 training upper halves reaches about 0.9).
+//
+// The noise comes from its own stream seeded by seed; the same seed, model, thread count and
+// provider give the same probabilities. The context is passed to every ONNX Runtime run.
+func (s *Sampler) ClassPosterior(ctx context.Context, image []float32, known []bool, seed uint64) ([]float64, error) {
+	j := len(s.m.Classes)
+	switch {
+	case j == 0:
+		return nil, fmt.Errorf("infer: class posterior: the model is unconditional; it has no classes")
+	case len(image) != s.dim:
+		return nil, fmt.Errorf("infer: class posterior: image has %d values, the model's samples %d (shape %v)", len(image), s.dim, s.m.Shape)
+	case len(known) != s.dim:
+		return nil, fmt.Errorf("infer: class posterior: mask has %d flags, the model's samples %d values (shape %v)", len(known), s.dim, s.m.Shape)
+	}
+	for i, v := range image {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("infer: class posterior: image value %d is %v", i, v)
+		}
+	}
+	d, sc := s.dim, s.sched
+	x := s.fill(image, known)
+	n := j * classDraws
+	batch, target := make([]float32, n*d), make([]float32, classDraws*d)
+	classes, logsnr := make([]int64, n), make([]float32, n)
+	for i := range classes {
+		classes[i] = int64(i%j + 1)
+	}
+	noise := make([]float32, d)
+	rng := sampleRNG(splitmix64(seed), -1)
+	logp := make([]float64, j)
+	lo, hi := classTransitions(sc.Levels)
+	for t := lo; t <= hi; t++ {
+		tr := s.trs[t-1]
+		a, sb := sc.Alpha(t), sc.SigmaBar(t)
+		// The forward process's posterior mean of x_{t-1}: cx x + ct x_t, scaled by sqrt(m_t).
+		scale := math.Sqrt(tr.M)
+		cx := scale * sc.Alpha(t-1) * tr.Sigma2 / (sb * sb)
+		ct := scale * math.Sqrt(tr.R) * sc.SigmaBar(t-1) * sc.SigmaBar(t-1) / (sb * sb)
+		for r := range classDraws {
+			Normal(noise, rng)
+			xt := batch[r*j*d : (r*j+1)*d]
+			for i, v := range x {
+				xt[i] = float32(a*float64(v) + sb*float64(noise[i]))
+				target[r*d+i] = float32(cx*float64(v) + ct*float64(xt[i]))
+			}
+			for c := 1; c < j; c++ {
+				copy(batch[(r*j+c)*d:], xt)
+			}
+		}
+		for i := range logsnr {
+			logsnr[i] = float32(tr.LogSNRIn)
+		}
+		feeds := map[string]*tensor.Tensor{
+			bundle.InputX:      tensor.FromFloat32(batch, append([]int{n}, s.m.Shape...)...),
+			bundle.InputLogSNR: tensor.FromFloat32(logsnr, n),
+			bundle.InputClass:  tensor.FromInt64(classes, n),
+		}
+		out, err := s.init.Run(ctx, feeds)
+		if err != nil {
+			return nil, fmt.Errorf("infer: class posterior: %w", err)
+		}
+		y := out[bundle.OutputY].Float32
+		if len(y) != n*d {
+			return nil, fmt.Errorf("infer: class posterior: output %q has %d values, want %d", bundle.OutputY, len(y), n*d)
+		}
+		norm := 2 * tr.BTilde * tr.M * classDraws
+		for k := range n {
+			var e float64
+			for i, kn := range known {
+				if kn {
+					diff := float64(y[k*d+i] - target[(k/j)*d+i])
+					e += diff * diff
+				}
+			}
+			logp[k%j] -= e / norm
+		}
+	}
+	top := math.Inf(-1)
+	for _, l := range logp {
+		top = max(top, l)
+	}
+	if math.IsNaN(top) || math.IsInf(top, 0) {
+		return nil, fmt.Errorf("infer: class posterior: the initializer's outputs are not finite")
+	}
+	var sum float64
+	p := make([]float64, j)
+	for c, l := range logp {
+		p[c] = math.Exp(l - top)
+		sum += p[c]
+	}
+	for c := range p {
+		p[c] /= sum
+	}
+	return p, nil
+}
+
+// classTransitions returns the transitions ClassPosterior reads, lo..hi: those of the upper
+// half of the schedule below the top one, or the top one alone where that leaves none.
+func classTransitions(levels int) (lo, hi int) {
+	lo, hi = levels/2+1, levels-1
+	if lo > hi {
+		return levels, levels
+	}
+	return lo, hi
+}
+
+// fill returns image with its unknown elements filled in for ClassPosterior's probes. For
+// images each unknown pixel becomes a normalised Gaussian average (sigma 1 pixel, radius 3) of
+// the known pixels of its channel around it and of the background (the range's minimum) with
+// the weight of one known pixel 2 sigma away, so that scattered unknown pixels take their
+// neighbours' values and large unknown regions the background, with strokes running on by a
+// pixel or two at their edge. Other data fill unknown elements with 0.
+func (s *Sampler) fill(image []float32, known []bool) []float32 {
+	x := make([]float32, len(image))
+	for i, k := range known {
+		if k {
+			x[i] = image[i]
+		}
+	}
+	if s.m.Kind != bundle.KindImage {
+		return x
+	}
+	const radius = 3
+	var kernel [radius + 1][radius + 1]float64
+	for dy := range kernel {
+		for dx := range kernel[dy] {
+			kernel[dy][dx] = math.Exp(-float64(dx*dx+dy*dy) / 2)
+		}
+	}
+	bgWeight, bg := kernel[2][0], s.m.Range[0]
+	h, w := s.m.Shape[1], s.m.Shape[2]
+	for c := range s.m.Shape[0] {
+		plane := c * h * w
+		for py := range h {
+			for px := range w {
+				i := plane + py*w + px
+				if known[i] {
+					continue
+				}
+				sum, weight := bgWeight*bg, bgWeight
+				for qy := max(0, py-radius); qy <= min(h-1, py+radius); qy++ {
+					for qx := max(0, px-radius); qx <= min(w-1, px+radius); qx++ {
+						if j := plane + qy*w + qx; known[j] {
+							g := kernel[abs(qy-py)][abs(qx-px)]
+							sum += g * float64(image[j])
+							weight += g
+						}
+					}
+				}
+				x[i] = float32(sum / weight)
+			}
+		}
+	}
+	return x
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
