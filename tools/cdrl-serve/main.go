@@ -16,7 +16,9 @@
 //	                  or a scatter picture of 2-D points) with Content-Type image/png
 //	POST /v1/inpaint  multipart/form-data: files image and mask (PNG or JPEG of the model's size;
 //	                  mask white = generate, black = keep) and fields seed, class, guidance,
-//	                  steps, resample, invert_mask -> PNG of the input's size, known pixels exact
+//	                  steps, resample, invert_mask -> PNG of the input's size, known pixels exact;
+//	                  class auto infers the class from the known pixels (infer's
+//	                  ClassPosterior), and header X-Cdrl-Class names the class that guided it
 //
 // Request fields: n is required (1..--max-n); seed defaults to 1, steps to 0 (the model's
 // Langevin steps) and resample (inpainting) to 0, plain replacement; class is a label of a
@@ -137,7 +139,8 @@ func newApp() *ucli.App {
 		HideHelpCommand: true,
 		Description: `Endpoints: GET /healthz, GET /v1/model (the manifest), POST /v1/sample (JSON request;
 JSON or PNG answer), POST /v1/inpaint (multipart: image, mask, seed, class, guidance, steps,
-resample, invert_mask; PNG answer). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
+resample, invert_mask; PNG answer; class auto infers the class from the kept pixels, and the
+X-Cdrl-Class header names the class used). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
 run at once and --max-queue requests wait; every request runs under --timeout. SIGINT or
 SIGTERM drains the server for up to --grace.
 
@@ -146,7 +149,8 @@ Examples:
    cdrl-serve --model runs/mnist/model --addr :8080 --threads 1 --max-concurrent 8
    curl -s localhost:8080/v1/sample -d '{"n":4,"seed":3}'
    curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
-   curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png`,
+   curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
+   curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -F class=auto -o filled.png`,
 		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, graceFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {

@@ -86,7 +86,7 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 	if in.Seed != nil {
 		seed = *in.Seed
 	}
-	opts, err := s.options(seed, in.Class, in.Guidance, in.Steps)
+	opts, err := s.options(seed, in.Class, in.Guidance, in.Steps, false)
 	if err != nil {
 		return job, err
 	}
@@ -95,9 +95,10 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 }
 
 // options checks the settings /v1/sample and /v1/inpaint share and returns the sampler's
-// options: the class label ("" for none), the guidance weight (nil: the manifest's default)
-// and the Langevin steps (0: the manifest's).
-func (s *server) options(seed uint64, class string, guidance *float64, steps int) (infer.SampleOptions, error) {
+// options: the class label ("" for none; with auto true also autoClass, which leaves the class
+// to be inferred and sets the guidance a class gets), the guidance weight (nil: the manifest's
+// default) and the Langevin steps (0: the manifest's).
+func (s *server) options(seed uint64, class string, guidance *float64, steps int, auto bool) (infer.SampleOptions, error) {
 	o := infer.SampleOptions{Seed: seed, Steps: steps, Batch: sampleChunk}
 	if steps < 0 {
 		return o, badField("steps", "%d; want 0 (the model's %d) or more", steps, s.m.Langevin.Steps)
@@ -111,9 +112,12 @@ func (s *server) options(seed uint64, class string, guidance *float64, steps int
 	if len(s.m.Classes) == 0 {
 		return o, badField("class", "model %s is unconditional (its manifest lists no classes); leave class out", s.model)
 	}
-	id, err := s.m.ClassID(class)
-	if err != nil {
-		return o, badField("class", "%q is not one of the model's classes: %s", class, s.classList())
+	var id int64
+	if !auto || class != autoClass {
+		var err error
+		if id, err = s.m.ClassID(class); err != nil {
+			return o, badField("class", "%q is not one of the model's classes: %s", class, s.classList())
+		}
 	}
 	w := s.m.GuidanceDefault
 	if guidance != nil {
@@ -208,10 +212,14 @@ func describeType(t reflect.Type) string {
 
 // inpaintJob is a checked /v1/inpaint request.
 type inpaintJob struct {
-	image []float32
-	known []bool
-	opts  infer.SampleOptions
+	image      []float32
+	known      []bool
+	opts       infer.SampleOptions
+	inferClass bool // class auto: opts.Class is the most probable class given the known pixels
 }
+
+// autoClass is the class of an inpainting request that infers it from the known pixels.
+const autoClass = "auto"
 
 // inpaintParts lists the parts of a /v1/inpaint body, for errors.
 const inpaintParts = "image, mask, seed, class, guidance, steps, resample, invert_mask"
@@ -297,13 +305,13 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 			return inpaintJob{}, badField("invert_mask", "%q; want true or false", v)
 		}
 	}
-	opts, err := s.options(seed, string(parts["class"]), guidance, steps)
+	opts, err := s.options(seed, string(parts["class"]), guidance, steps, true)
 	if err != nil {
 		return inpaintJob{}, err
 	}
 	opts.Resample = resample
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
-	job := inpaintJob{opts: opts}
+	job := inpaintJob{opts: opts, inferClass: string(parts["class"]) == autoClass}
 	for _, name := range []string{"image", "mask"} {
 		data, ok := parts[name]
 		if !ok {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -252,6 +253,10 @@ func (s *server) samplesJSON(x []float32, n int, seed uint64) []byte {
 	return append(b, "]}\n"...)
 }
 
+// classHeader names the response header of /v1/inpaint that says which class (a label of the
+// manifest) guided the completion, given or inferred; absent for the null class.
+const classHeader = "X-Cdrl-Class"
+
 // inpaint serves POST /v1/inpaint.
 func (s *server) inpaint(w http.ResponseWriter, r *http.Request) error {
 	if s.m.Kind != bundle.KindImage || len(s.m.Shape) != 3 {
@@ -263,9 +268,21 @@ func (s *server) inpaint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	x, err := s.withSlot(ctx, func() ([]float32, error) { return s.sampler.Inpaint(ctx, req.image, req.known, 1, req.opts) })
+	x, err := s.withSlot(ctx, func() ([]float32, error) {
+		if req.inferClass {
+			p, err := s.sampler.ClassPosterior(ctx, req.image, req.known, req.opts.Seed)
+			if err != nil {
+				return nil, err
+			}
+			req.opts.Class = int64(slices.Index(p, slices.Max(p)) + 1)
+		}
+		return s.sampler.Inpaint(ctx, req.image, req.known, 1, req.opts)
+	})
 	if err != nil {
 		return err
+	}
+	if req.opts.Class != bundle.NullClass {
+		w.Header().Set(classHeader, s.m.Classes[req.opts.Class-1])
 	}
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
 	pic, err := infer.ImageFromSample(x, c, h, wd)
