@@ -29,7 +29,8 @@
 // classifier-free guidance for conditional models (the conditional and null-class halves run
 // as one batch). SampleFrom continues given samples from any level (data noised to a level
 // gives variations of it). Inpaint keeps known pixels (replacement at every level, exact in
-// the output), Compose combines several classes, OOD scores inputs by the energy of the
+// the output), ClassPosterior says which class a partly known image shows (to guide its
+// inpainting), Compose combines several classes, OOD scores inputs by the energy of the
 // manifest's OOD level (level 0 unless the manifest says otherwise) and Energy returns
 // energies and input gradients at any level. Every sample has its own noise stream seeded from
 // (seed, index), so the same seed, N, chunk size, thread count and provider give the same
