@@ -33,12 +33,12 @@ exactly. --resample R repeats every level R more times, noising its result back 
 generated part follows the kept one more closely (R+1 times the work). --class auto (a
 conditional model) first infers the class from the kept pixels (infer's ClassPosterior: the
 initializer read as a class-conditional denoiser), prints the most probable classes and
-completes with the most probable one under guidance: where the missing part decides the digit,
+completes with the most probable one under guidance. Where the missing part decides the digit,
 as for a lower half, this keeps the digit far more often than the null class; where the kept
-pixels are scattered over the whole image, the null class (no --class) already keeps it, and
-the inferred class helps most with a small --guidance. With --n 1 the output
-is one image of the input's size (grayscale PNG for a 1-channel model); with --n N > 1 a grid
-of N candidates, or .npy (N,C,H,W).
+pixels are scattered over the whole image the null class (no --class) keeps it as well or
+better, and with auto a small --guidance (1) costs least. With --n 1 the output is one image
+of the input's size (grayscale PNG for a 1-channel model); with --n N > 1 a grid of N
+candidates, or .npy (N,C,H,W).
 
 Examples:
    cdrl-infer inpaint --image digit.png --mask right-half.png --out filled.png
