@@ -52,6 +52,7 @@ func TestClassPosteriorFindsDigits(t *testing.T) {
 			right++
 		}
 	}
+	t.Logf("the most probable class is the digit for %d of %d upper halves", right, n)
 	if right < 24 {
 		t.Errorf("the most probable class is the digit for %d of %d upper halves, want at least 24", right, n)
 	}
