@@ -251,6 +251,7 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 		{"alpha mask", []string{"--mask", filepath.Join(inferFixtures, "mask-alpha.png")}, true},
 		{"resampled", []string{"--resample", "2", "--steps", "2"}, true},
 		{"class inferred", []string{"--class", "auto", "--guidance", "1"}, true},
+		{"null class", []string{"--class", "none"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, c.name+".png")
@@ -269,14 +270,20 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("stdout %q lacks %q", stdout, want)
 			}
-			if slices.Contains(c.args, "auto") {
-				// The digits bundle's classes are 3 and 7; the summary names the one chosen.
+			// Without --class (or with auto) the digits bundle's class, 3 or 7, is inferred and
+			// the summary names it; --class none is the null class.
+			switch {
+			case !slices.Contains(c.args, "--class") || slices.Contains(c.args, "auto"):
 				inferred := regexp.MustCompile(`class inferred from the kept pixels: ([37]) \(most probable: [37] [01]\.\d{3}, [37] [01]\.\d{3}\)`).FindStringSubmatch(stdout)
 				if inferred == nil {
 					t.Fatalf("stdout %q does not say which class was inferred", stdout)
 				}
-				if want := "class " + inferred[1] + ", guidance 1"; !strings.Contains(stdout, want) {
+				if want := "class " + inferred[1] + ", guidance "; !strings.Contains(stdout, want) {
 					t.Errorf("stdout %q lacks %q", stdout, want)
+				}
+			case slices.Contains(c.args, "none"):
+				if !strings.Contains(stdout, "unconditional") || strings.Contains(stdout, "inferred") {
+					t.Errorf("stdout %q: --class none is not the null class", stdout)
 				}
 			}
 			got, ok := readPNG(t, out).(*image.Gray)
@@ -353,6 +360,7 @@ func TestInpaintErrors(t *testing.T) {
 		{"points model", []string{"--model", toy, "--image", digit, "--mask", mask}, []string{"inpaint", "image model"}},
 		{"unknown class", []string{"--model", dig, "--image", digit, "--mask", mask, "--class", "x"}, []string{"--class x", `"3", "7"`}},
 		{"negative resample", []string{"--model", dig, "--image", digit, "--mask", mask, "--resample", "-1"}, []string{"--resample -1", "0 (plain replacement) or more"}},
+		{"guidance, null class", []string{"--model", dig, "--image", digit, "--mask", mask, "--class", "none", "--guidance", "2"}, []string{"--guidance", "needs a class"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -616,7 +624,7 @@ func TestHelp(t *testing.T) {
 		want []string
 	}{
 		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256)", "(default: 1)", "guidance_default", "--steps"}},
-		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)", "--class auto", "or auto"}},
+		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)", "--class auto", "--class none", "(default: auto for a conditional model)"}},
 		{"vary", []string{"Examples:", "cdrl-infer vary", "--level L", "(default: 3)"}},
 		{"compose", []string{"Examples:", "--classes", "guidance_default"}},
 		{"ood", []string{"Examples:", "input,score", `(default: "mnist")`}},

@@ -15,6 +15,9 @@ type imageJob struct {
 	c, h, w int
 	ext     string
 	so      infer.SampleOptions
+	// inferClass: the class is to be inferred from the known pixels (inpaint with a conditional
+	// model and no --class, or --class auto); so.Guidance is already the weight a class gets.
+	inferClass bool
 }
 
 // openImageJob checks the shared flags, opens the model, checks that it generates images for
@@ -48,14 +51,22 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 		return fmt.Errorf("--image: %w", err)
 	}
 	j.so = o.sampleOptions()
+	if op == "inpaint" {
+		switch {
+		case class == nullClass:
+			class = ""
+		case class == "" && len(j.m.b.Classes) > 0:
+			class = autoClass
+		}
+	}
 	if class == autoClass {
-		// The class is inferred later (inpaint); the guidance weight is the one a class gets.
 		if op != "inpaint" {
 			return fmt.Errorf("--class %s: only inpaint infers the class (from the kept pixels); give a label", autoClass)
 		}
 		if len(j.m.b.Classes) == 0 {
 			return fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", autoClass, j.m.spec)
 		}
+		j.inferClass = true
 		j.so.Guidance, err = j.m.guidance(o.Guidance, 1)
 		return err
 	}

@@ -30,13 +30,13 @@ level >= 128 (white) = generate, < 128 (black) = keep; --invert-mask swaps the t
 image must have the model's size. At every noise level the kept pixels are replaced by the
 image noised to that level, before and during the Langevin refinement; the output keeps them
 exactly. --resample R repeats every level R more times, noising its result back first, so the
-generated part follows the kept one more closely (R+1 times the work). --class auto (a
-conditional model) first infers the class from the kept pixels (infer's ClassPosterior: the
-initializer read as a class-conditional denoiser), prints the most probable classes and
+generated part follows the kept one more closely (R+1 times the work). A conditional model
+first infers the class from the kept pixels (--class auto, the default; infer's ClassPosterior:
+the initializer read as a class-conditional denoiser), prints the most probable classes and
 completes with the most probable one under guidance. Where the missing part decides the digit,
-as for a lower half, this keeps the digit far more often than the null class; where the kept
-pixels are scattered over the whole image the null class (no --class) keeps it as well or
-better, and with auto a small --guidance (1) costs least. With --n 1 the output is one image
+as for a lower half, this keeps the digit far more often than the null class (--class none);
+where the kept pixels are scattered over the whole image the null class keeps it about as well,
+and a small --guidance (1) costs the inferred class least. With --n 1 the output is one image
 of the input's size (grayscale PNG for a 1-channel model); with --n N > 1 a grid of N
 candidates, or .npy (N,C,H,W).
 
@@ -44,8 +44,8 @@ Examples:
    cdrl-infer inpaint --image digit.png --mask right-half.png --out filled.png
    cdrl-infer inpaint --model runs/mnist/model --image digit.png --mask hole.png --n 16 --out candidates.png
    cdrl-infer inpaint --image digit.png --mask keep-white.png --invert-mask --class 3 --out three.png
-   cdrl-infer inpaint --image digit.png --mask lower-half.png --class auto --out filled.png
-   cdrl-infer inpaint --image digit.png --mask lower-half.png --resample 4 --out filled.png`,
+   cdrl-infer inpaint --image digit.png --mask scattered.png --guidance 1 --out filled.png
+   cdrl-infer inpaint --image digit.png --mask lower-half.png --class none --resample 4 --out filled.png`,
 		Flags: sampleFlags(
 			&ucli.StringFlag{Name: "image", Required: true, Category: cli.CategoryIO, Usage: "the image to complete, `IN.png` (or .jpg), the model's size"},
 			&ucli.StringFlag{Name: "mask", Required: true, Category: cli.CategoryIO, Usage: "`MASK.png` (or .jpg) of the image's size: white = generate, black = keep"},
@@ -65,13 +65,17 @@ Examples:
 	}
 }
 
-// autoClass is the --class value that infers the class from the kept pixels (inpaint).
-const autoClass = "auto"
+// The --class values of inpaint besides labels: infer the class from the kept pixels (the
+// default for a conditional model), or use the null class.
+const (
+	autoClass = "auto"
+	nullClass = "none"
+)
 
-// inpaintClassFlag is --class of inpaint, which also takes auto.
+// inpaintClassFlag is --class of inpaint, which also takes auto and none.
 var inpaintClassFlag = &ucli.StringFlag{
-	Name: "class", Category: categoryModel,
-	Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7), or auto: the most probable class given the kept pixels; unset: unconditional (the null class)",
+	Name: "class", Category: categoryModel, DefaultText: "auto for a conditional model",
+	Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7); auto: the most probable class given the kept pixels; none: unconditional (the null class)",
 }
 
 func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
@@ -90,10 +94,13 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 		return fmt.Errorf("--mask: %w", err)
 	}
 	label := o.Class
-	if o.Class == autoClass {
+	switch {
+	case j.inferClass:
 		if label, err = inferClass(ctx, j, known, o.Seed, stdout); err != nil {
 			return err
 		}
+	case label == nullClass:
+		label = ""
 	}
 	x, err := j.m.s.Inpaint(ctx, j.img, known, o.N, j.so)
 	if err != nil {

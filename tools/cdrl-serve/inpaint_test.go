@@ -124,19 +124,22 @@ func TestInpaint(t *testing.T) {
 	}
 }
 
-// Class auto completes with the class inferred from the known pixels and names it in
-// X-Cdrl-Class: the answer is the one for that class given outright. The null class sends no
-// header.
+// Without class (or with class auto) a conditional model completes with the class inferred
+// from the known pixels and names it in X-Cdrl-Class: the answer is the one for that class
+// given outright. Class none is the null class and sends no header.
 func TestInpaintInferredClass(t *testing.T) {
 	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
 	img, mask := pngBytes(t, traintest.DigitImage("7", 4)), pngBytes(t, halfMask(28, 28))
 	ask := func(class string) response {
 		t.Helper()
-		parts := []part{file("image", img), file("mask", mask), field("seed", "9"), field("guidance", "2")}
-		if class != "" {
+		parts := []part{file("image", img), file("mask", mask), field("seed", "9")}
+		switch class {
+		case "none":
 			parts = append(parts, field("class", class))
-		} else {
-			parts = parts[:3]
+		case "":
+			parts = append(parts, field("guidance", "2"))
+		default:
+			parts = append(parts, field("class", class), field("guidance", "2"))
 		}
 		r := postInpaint(t, url, parts...)
 		if r.status != http.StatusOK {
@@ -149,17 +152,23 @@ func TestInpaintInferredClass(t *testing.T) {
 	if label != "3" && label != "7" {
 		t.Fatalf("class auto: %s %q, want one of the model's classes 3, 7", classHeader, label)
 	}
-	given := ask(label)
-	if got := given.header.Get(classHeader); got != label {
-		t.Errorf("class %s: %s %q, want %q", label, classHeader, got, label)
+	for _, class := range []string{label, ""} {
+		r := ask(class)
+		if got := r.header.Get(classHeader); got != label {
+			t.Errorf("class %q: %s %q, want %q", class, classHeader, got, label)
+		}
+		if !bytes.Equal(auto.body, r.body) {
+			t.Errorf("class auto (inferred %s) and class %q gave different pictures", label, class)
+		}
 	}
-	if !bytes.Equal(auto.body, given.body) {
-		t.Errorf("class auto (inferred %s) and class %s gave different pictures", label, label)
-	}
-	if null := ask(""); null.header.Get(classHeader) != "" {
+	if null := ask("none"); null.header.Get(classHeader) != "" {
 		t.Errorf("null class: %s %q, want none", classHeader, null.header.Get(classHeader))
 	}
-	e := errorOf(t, postJSON(t, url, `{"n":1,"class":"auto"}`), http.StatusBadRequest)
+	e := errorOf(t, postInpaint(t, url, file("image", img), file("mask", mask), field("class", "none"), field("guidance", "1")), http.StatusBadRequest)
+	if e.Field != "guidance" {
+		t.Errorf("class none with guidance: error %q on field %q, want field guidance", e.Error, e.Field)
+	}
+	e = errorOf(t, postJSON(t, url, `{"n":1,"class":"auto"}`), http.StatusBadRequest)
 	if e.Field != "class" {
 		t.Errorf("sample with class auto: error %q on field %q, want field class", e.Error, e.Field)
 	}

@@ -17,13 +17,16 @@
 //	POST /v1/inpaint  multipart/form-data: files image and mask (PNG or JPEG of the model's size;
 //	                  mask white = generate, black = keep) and fields seed, class, guidance,
 //	                  steps, resample, invert_mask -> PNG of the input's size, known pixels exact;
-//	                  class auto infers the class from the known pixels (infer's
-//	                  ClassPosterior), and header X-Cdrl-Class names the class that guided it
+//	                  a conditional model infers the class from the known pixels (infer's
+//	                  ClassPosterior) unless class is given (a label, or none: the null class),
+//	                  and header X-Cdrl-Class names the class that guided the completion
 //
 // Request fields: n is required (1..--max-n); seed defaults to 1, steps to 0 (the model's
 // Langevin steps) and resample (inpainting) to 0, plain replacement; class is a label of a
-// conditional model's manifest (absent: unconditional); guidance applies with a class and defaults to the manifest's guidance_default. The same
-// request gives the same bytes: sampling runs in chunks of 256, as cdrl-infer does by default.
+// conditional model's manifest (absent: unconditional sampling, inferred class for
+// inpainting); guidance applies with a class, inferred or given, and defaults to the manifest's
+// guidance_default. The same request gives the same bytes: sampling runs in chunks of 256, as
+// cdrl-infer does by default.
 //
 // Concurrency: at most --max-concurrent samplings run at once; up to --max-queue more requests
 // wait for a slot (the wait counts against their deadline), and a request finding the queue
@@ -139,8 +142,8 @@ func newApp() *ucli.App {
 		HideHelpCommand: true,
 		Description: `Endpoints: GET /healthz, GET /v1/model (the manifest), POST /v1/sample (JSON request;
 JSON or PNG answer), POST /v1/inpaint (multipart: image, mask, seed, class, guidance, steps,
-resample, invert_mask; PNG answer; class auto infers the class from the kept pixels, and the
-X-Cdrl-Class header names the class used). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
+resample, invert_mask; PNG answer; without class a conditional model infers it from the kept
+pixels, class none is the null class, and the X-Cdrl-Class header names the class used). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
 run at once and --max-queue requests wait; every request runs under --timeout. SIGINT or
 SIGTERM drains the server for up to --grace.
 
@@ -150,7 +153,7 @@ Examples:
    curl -s localhost:8080/v1/sample -d '{"n":4,"seed":3}'
    curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
    curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
-   curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -F class=auto -o filled.png`,
+   curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -o filled.png`,
 		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, graceFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {

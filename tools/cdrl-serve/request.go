@@ -218,8 +218,12 @@ type inpaintJob struct {
 	inferClass bool // class auto: opts.Class is the most probable class given the known pixels
 }
 
-// autoClass is the class of an inpainting request that infers it from the known pixels.
-const autoClass = "auto"
+// The classes of an inpainting request besides labels: infer it from the known pixels (the
+// default for a conditional model), or the null class.
+const (
+	autoClass = "auto"
+	nullClass = "none"
+)
 
 // inpaintParts lists the parts of a /v1/inpaint body, for errors.
 const inpaintParts = "image, mask, seed, class, guidance, steps, resample, invert_mask"
@@ -305,13 +309,20 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 			return inpaintJob{}, badField("invert_mask", "%q; want true or false", v)
 		}
 	}
-	opts, err := s.options(seed, string(parts["class"]), guidance, steps, true)
+	class, given := string(parts["class"]), parts["class"] != nil
+	switch {
+	case class == nullClass:
+		class = ""
+	case !given && len(s.m.Classes) > 0:
+		class = autoClass
+	}
+	opts, err := s.options(seed, class, guidance, steps, true)
 	if err != nil {
 		return inpaintJob{}, err
 	}
 	opts.Resample = resample
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
-	job := inpaintJob{opts: opts, inferClass: string(parts["class"]) == autoClass}
+	job := inpaintJob{opts: opts, inferClass: class == autoClass}
 	for _, name := range []string{"image", "mask"} {
 		data, ok := parts[name]
 		if !ok {
