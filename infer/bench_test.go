@@ -40,3 +40,36 @@ func BenchmarkSample(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInpaint measures completions per second of one candidate with the tiny digits
+// bundle: the null class, and the class inferred first (ClassPosterior, then guided
+// inpainting with w = 1), the default of cdrl-infer inpaint for a conditional model, so the
+// ratio of the two is what inferring the class costs. One ONNX Runtime thread.
+func BenchmarkInpaint(b *testing.B) {
+	img, known := barImage(), halfMask()
+	for _, inferred := range []bool{false, true} {
+		name := "null-class"
+		if inferred {
+			name = "class-inferred"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := sharedSampler(b, bundles.Digits(b))
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				o := infer.SampleOptions{Seed: 1}
+				if inferred {
+					p, err := s.ClassPosterior(ctx, img, known, 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					o.Class, o.Guidance = int64(argmax(p)+1), 1
+				}
+				if _, err := s.Inpaint(ctx, img, known, 1, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
