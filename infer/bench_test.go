@@ -63,7 +63,7 @@ func BenchmarkInpaint(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					o.Class, o.Guidance = int64(argmax(p)+1), 1
+					o.Class, o.Guidance = infer.MostProbableClass(p), 1
 				}
 				if _, err := s.Inpaint(ctx, img, known, 1, o); err != nil {
 					b.Fatal(err)

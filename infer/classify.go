@@ -19,16 +19,17 @@ const classDraws = 32
 // than the null class does.
 //
 // The estimate reads the initializer as a class-conditional denoiser, as diffusion classifiers
-// do. For each transition t of the upper half of the schedule (t > Levels/2, the levels at
-// which the model decides what a sample shows) and each of 32 noise draws e, the image is
-// noised to x_t = alpha_t x + sbar_t e, where x is image on the known elements and the data
-// range's minimum (the background) elsewhere. The initializer's mean for every class is compared
+// do. For each transition t of the upper half of the schedule below the top one (Levels/2+1 ..
+// Levels-1, where the model decides what a sample shows; the top one alone for fewer than
+// three levels) and each of 32 noise draws e, the image is noised to x_t = alpha_t x + sbar_t e,
+// where x is image on the known elements and, elsewhere, their neighbours' values fading into
+// the background (fill). The initializer's mean for every class is compared
 // with the forward process's posterior mean of x_{t-1} given x_t and x, on the known elements
 // only, in the initializer's scaled space; the class's log-likelihood is the sum over
 // transitions of the draws' mean Gaussian log-density, -|err|^2 / (2 btilde_t m_t), and the
 // posterior its softmax under a uniform prior. The lower transitions are left out: there the
 // image decides the denoised result and the class barely does, so their (large) terms are
-// noise. On the shipped mnist model and 200 test digits with their lower half unknown, the
+// noise; the top one, on training digits, only blurs the answer. On the shipped mnist model and 200 test digits with their lower half unknown, the
 // most probable class is the true digit for about 0.8 of them (a nearest-neighbour search of
 // the 60,000 training upper halves reaches about 0.9).
 //
@@ -36,18 +37,11 @@ const classDraws = 32
 // provider give the same probabilities. The context is passed to every ONNX Runtime run.
 func (s *Sampler) ClassPosterior(ctx context.Context, image []float32, known []bool, seed uint64) ([]float64, error) {
 	j := len(s.m.Classes)
-	switch {
-	case j == 0:
+	if j == 0 {
 		return nil, fmt.Errorf("infer: class posterior: the model is unconditional; it has no classes")
-	case len(image) != s.dim:
-		return nil, fmt.Errorf("infer: class posterior: image has %d values, the model's samples %d (shape %v)", len(image), s.dim, s.m.Shape)
-	case len(known) != s.dim:
-		return nil, fmt.Errorf("infer: class posterior: mask has %d flags, the model's samples %d values (shape %v)", len(known), s.dim, s.m.Shape)
 	}
-	for i, v := range image {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("infer: class posterior: image value %d is %v", i, v)
-		}
+	if err := s.checkPartial("class posterior", image, known); err != nil {
+		return nil, err
 	}
 	d, sc := s.dim, s.sched
 	x := s.fill(image, known)
@@ -124,6 +118,18 @@ func (s *Sampler) ClassPosterior(ctx context.Context, image []float32, known []b
 		p[c] /= sum
 	}
 	return p, nil
+}
+
+// MostProbableClass returns the class id (index + 1) of the largest of ClassPosterior's
+// probabilities p, the first on ties.
+func MostProbableClass(p []float64) int64 {
+	best := 0
+	for c, v := range p {
+		if v > p[best] {
+			best = c
+		}
+	}
+	return int64(best + 1)
 }
 
 // classTransitions returns the transitions ClassPosterior reads, lo..hi: those of the upper

@@ -48,7 +48,7 @@ func TestClassPosteriorFindsDigits(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkDistribution(t, p, 10)
-		if best := argmax(p); b.Manifest.Classes[best] == string(rune('0'+digits[i])) {
+		if id := infer.MostProbableClass(p); b.Manifest.Classes[id-1] == string(rune('0'+digits[i])) {
 			right++
 		}
 	}
@@ -193,12 +193,14 @@ func checkDistribution(t *testing.T, p []float64, n int) {
 	}
 }
 
-func argmax(p []float64) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
+// TestMostProbableClass checks the class id of the largest probability, the first on ties.
+func TestMostProbableClass(t *testing.T) {
+	for _, c := range []struct {
+		p    []float64
+		want int64
+	}{{[]float64{1}, 1}, {[]float64{0.2, 0.5, 0.3}, 2}, {[]float64{0.1, 0.1, 0.4, 0.4}, 3}, {[]float64{0.25, 0.25, 0.25, 0.25}, 1}} {
+		if got := infer.MostProbableClass(c.p); got != c.want {
+			t.Errorf("%v: class %d, want %d", c.p, got, c.want)
 		}
 	}
-	return best
 }

@@ -29,16 +29,8 @@ func (s *Sampler) Inpaint(ctx context.Context, image []float32, known []bool, n 
 	if err != nil {
 		return nil, err
 	}
-	if len(image) != s.dim {
-		return nil, fmt.Errorf("infer: inpaint: image has %d values, the model's samples %d (shape %v)", len(image), s.dim, s.m.Shape)
-	}
-	if len(known) != s.dim {
-		return nil, fmt.Errorf("infer: inpaint: mask has %d flags, the model's samples %d values (shape %v)", len(known), s.dim, s.m.Shape)
-	}
-	for i, v := range image {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("infer: inpaint: image value %d is %v", i, v)
-		}
+	if err := s.checkPartial("inpaint", image, known); err != nil {
+		return nil, err
 	}
 	classes, err := s.classIDs("inpaint", n, o)
 	if err != nil {
@@ -47,4 +39,22 @@ func (s *Sampler) Inpaint(ctx context.Context, image []float32, known []bool, n 
 	p.mix = s.guidance(classes, o.Guidance)
 	p.obs, p.known = image, known
 	return s.run(ctx, p)
+}
+
+// checkPartial reports, for task op, a partly known image (Inpaint, ClassPosterior) whose
+// values or known flags do not fit the model's samples, or that holds a value that is not
+// finite.
+func (s *Sampler) checkPartial(op string, image []float32, known []bool) error {
+	if len(image) != s.dim {
+		return fmt.Errorf("infer: %s: image has %d values, the model's samples %d (shape %v)", op, len(image), s.dim, s.m.Shape)
+	}
+	if len(known) != s.dim {
+		return fmt.Errorf("infer: %s: mask has %d flags, the model's samples %d values (shape %v)", op, len(known), s.dim, s.m.Shape)
+	}
+	for i, v := range image {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("infer: %s: image value %d is %v", op, i, v)
+		}
+	}
+	return nil
 }
