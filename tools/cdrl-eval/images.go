@@ -384,7 +384,7 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 				if err != nil {
 					return fmt.Errorf("%s: class of test digit %d: %w", m.spec, j, err)
 				}
-				picked[t] = int64(slices.Index(p, slices.Max(p)) + 1)
+				picked[t] = infer.MostProbableClass(p)
 				so.Class, so.Guidance = picked[t], mode.guidance
 			}
 			x, err := m.s.Inpaint(ctx, img, mask(t), 1, so)

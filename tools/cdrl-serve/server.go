@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -274,7 +273,7 @@ func (s *server) inpaint(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return nil, err
 			}
-			req.opts.Class = int64(slices.Index(p, slices.Max(p)) + 1)
+			req.opts.Class = infer.MostProbableClass(p)
 		}
 		return s.sampler.Inpaint(ctx, req.image, req.known, 1, req.opts)
 	})
