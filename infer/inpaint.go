@@ -20,7 +20,8 @@ import (
 // bit for bit.
 //
 // o works as for Sample: Class, Classes and Guidance condition the completion (classifier-free
-// guidance applies as in Sample), Seed, Steps, Batch, Levels, Progress and OnStep likewise;
+// guidance applies as in Sample; the manifest's InpaintGuidanceWeight is the weight measured
+// best for inpainting), Seed, Steps, Batch, Levels, Progress and OnStep likewise;
 // Resample repeats every transition after noising its result back (SampleOptions.Resample),
 // which lets the generated region follow the known one more closely at a cost of one pass per
 // repeat. The result holds n samples of the manifest's shape.

@@ -46,6 +46,8 @@ func testManifest(conditional, langevin bool) *Manifest {
 	if conditional {
 		m.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 		m.GuidanceDefault = 0.7
+		w := 0.4
+		m.InpaintGuidance = &w
 		m.Graphs.Energy.Inputs = append(m.Graphs.Energy.Inputs, "class")
 		m.Graphs.Initializer.Inputs = append(m.Graphs.Initializer.Inputs, "class")
 		if langevin {

@@ -42,8 +42,9 @@
 // class labels that are unique, non-empty, free of surrounding space, commas and control
 // characters; at least one level with logsnr_min < logsnr_max; at least one Langevin step,
 // b > 0 and c_mode "image" or "toy"; a finite guidance weight, 0 or above, and 0 without
-// classes; an OOD level 0..levels-1 (set in version 2 and later); energy and initializer graphs
-// (and optionally a Langevin graph) in distinct files with plain names ending in ".onnx" (no
+// classes; an OOD level 0..levels-1 (set in version 2 and later); an inpainting guidance weight,
+// when set, that is finite, 0 or above, and 0 without classes (version 3 and later); energy and
+// initializer graphs (and optionally a Langevin graph) in distinct files with plain names ending in ".onnx" (no
 // folders, no "..", not hidden from go:embed, only letters, digits, '.', '-' and '_'), each
 // listing exactly its required input and output names;
 // an RFC 3339 provenance date when there is one, and finite figures. A bundle returned by Read

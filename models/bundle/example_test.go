@@ -48,7 +48,7 @@ func ExampleRead() {
 }
 
 func ExampleManifest_Validate() {
-	m := &bundle.Manifest{Format: bundle.Format, Version: 3}
+	m := &bundle.Manifest{Format: bundle.Format, Version: 4}
 	fmt.Println(m.Validate())
 	m.Version = 1
 	m.Kind, m.Shape, m.Range = bundle.KindImage, []int{1, 28, 28}, [2]float64{-1, 1}
@@ -58,7 +58,7 @@ func ExampleManifest_Validate() {
 	m.Graphs.Initializer = bundle.Graph{File: "../initializer.onnx", Inputs: []string{"x", "logsnr"}, Outputs: []string{"y"}}
 	fmt.Println(m.Validate())
 	// Output:
-	// bundle: manifest.json: version: bundle was written by a newer cdrl-go (version 3); this build reads version 2
+	// bundle: manifest.json: version: bundle was written by a newer cdrl-go (version 4); this build reads version 3
 	// bundle: manifest.json: langevin.c_mode: "foo" is not one of image, toy
 	// bundle: manifest.json: graphs.initializer.file: "../initializer.onnx" is not a plain file name in the bundle folder (no folders, no "..")
 }

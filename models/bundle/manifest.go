@@ -11,8 +11,8 @@ const Format = "cdrl-bundle"
 
 // Version is the manifest version this build writes and the newest it reads. Any change to the
 // manifest, additions included, increases it (see the package doc, "Compatibility").
-// Version 2 added ood_level.
-const Version = 2
+// Version 2 added ood_level, version 3 inpaint_guidance.
+const Version = 3
 
 // ManifestFile is the name of the manifest inside a bundle.
 const ManifestFile = "manifest.json"
@@ -88,6 +88,11 @@ type Manifest struct {
 	// detection: the one that separated outliers best when the model was evaluated. Left out,
 	// it is 0, the least noisy level (cdrl-method.md 8.1). Version 2 and later.
 	OODLevel int `json:"ood_level,omitempty"`
+	// InpaintGuidance, when set, is the guidance weight for inpainting with a class (given or
+	// inferred from the known pixels): the one that kept the most digits when the model was
+	// evaluated. The known pixels already pull a completion towards the image, so a weight
+	// below GuidanceDefault can keep more of it. Nil: GuidanceDefault. Version 3 and later.
+	InpaintGuidance *float64 `json:"inpaint_guidance,omitempty"`
 	// Graphs names the graph files and their inputs and outputs.
 	Graphs Graphs `json:"graphs"`
 	// Provenance records how the model was made.
@@ -211,4 +216,13 @@ func (m *Manifest) graph(role string) *Graph {
 		}
 	}
 	return nil
+}
+
+// InpaintGuidanceWeight returns the guidance weight for inpainting with a class:
+// InpaintGuidance when set, else GuidanceDefault.
+func (m *Manifest) InpaintGuidanceWeight() float64 {
+	if m.InpaintGuidance != nil {
+		return *m.InpaintGuidance
+	}
+	return m.GuidanceDefault
 }

@@ -219,6 +219,17 @@ func (m *Manifest) checkSampler(p *problems) {
 		p.add("guidance_default", "%v, but the model has no classes to guide with; want 0", w)
 	}
 
+	if w := m.InpaintGuidance; w != nil {
+		switch {
+		case m.Version < 3:
+			p.add("inpaint_guidance", "present in a version %d manifest; it was added in version 3", m.Version)
+		case !finite(*w) || *w < 0:
+			p.add("inpaint_guidance", "%v; want a finite number, 0 or above", *w)
+		case *w != 0 && len(m.Classes) == 0:
+			p.add("inpaint_guidance", "%v, but the model has no classes to guide with; leave it out", *w)
+		}
+	}
+
 	switch l := m.OODLevel; {
 	case l != 0 && m.Version < 2:
 		p.add("ood_level", "present in a version %d manifest; it was added in version 2", m.Version)

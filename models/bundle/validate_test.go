@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -47,9 +48,9 @@ func TestValidateRejects(t *testing.T) {
 		// format and version
 		{"no format", false, func(m *Manifest) { m.Format = "" }, `format: missing; want "cdrl-bundle"`},
 		{"foreign format", false, func(m *Manifest) { m.Format = "onnx" }, `format: "onnx" is not "cdrl-bundle" (not a cdrl-go bundle)`},
-		{"newer version", false, func(m *Manifest) { m.Version = 3 },
-			"version: bundle was written by a newer cdrl-go (version 3); this build reads version 2"},
-		{"version 0", false, func(m *Manifest) { m.Version = 0 }, "version: 0 is not a bundle version; this build reads version 2"},
+		{"newer version", false, func(m *Manifest) { m.Version = 4 },
+			"version: bundle was written by a newer cdrl-go (version 4); this build reads version 3"},
+		{"version 0", false, func(m *Manifest) { m.Version = 0 }, "version: 0 is not a bundle version; this build reads version 3"},
 
 		// kind and shape
 		{"no kind", false, func(m *Manifest) { m.Kind = "" }, "kind: missing; want one of image, points"},
@@ -96,6 +97,15 @@ func TestValidateRejects(t *testing.T) {
 		{"NaN guidance", true, func(m *Manifest) { m.GuidanceDefault = nan }, "guidance_default: NaN; want a finite number"},
 		{"guidance without classes", false, func(m *Manifest) { m.GuidanceDefault = 1 },
 			"guidance_default: 1, but the model has no classes to guide with; want 0"},
+
+		// inpainting guidance
+		{"negative inpainting guidance", true, func(m *Manifest) { w := -1.0; m.InpaintGuidance = &w },
+			"inpaint_guidance: -1; want a finite number, 0 or above"},
+		{"infinite inpainting guidance", true, func(m *Manifest) { m.InpaintGuidance = &inf }, "inpaint_guidance: +Inf; want a finite number"},
+		{"inpainting guidance without classes", false, func(m *Manifest) { w := 1.0; m.InpaintGuidance = &w },
+			"inpaint_guidance: 1, but the model has no classes to guide with; leave it out"},
+		{"inpainting guidance in version 2", true, func(m *Manifest) { m.Version = 2 },
+			"inpaint_guidance: present in a version 2 manifest; it was added in version 3"},
 
 		// OOD level
 		{"negative ood level", false, func(m *Manifest) { m.OODLevel = -1 }, "ood_level: -1; want a level 0..levels-1 (levels is 6)"},
@@ -187,9 +197,9 @@ func TestValidateReportsAll(t *testing.T) {
 
 func TestValidateNewerVersionStops(t *testing.T) {
 	m := testManifest(false, false)
-	m.Version, m.Kind = 3, "audio"
+	m.Version, m.Kind = Version+1, "audio"
 	err := m.Validate()
-	checkErr(t, err, "newer cdrl-go (version 3)")
+	checkErr(t, err, fmt.Sprintf("newer cdrl-go (version %d)", Version+1))
 	if !errors.Is(err, ErrNewerVersion) {
 		t.Errorf("errors.Is(%v, ErrNewerVersion) = false", err)
 	}

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func TestWriteNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, frag := range []string{"{\n  \"format\": \"cdrl-bundle\",\n  \"version\": 2,", "\"c_mode\": \"image\"", "}\n"} {
+	for _, frag := range []string{fmt.Sprintf("{\n  \"format\": \"cdrl-bundle\",\n  \"version\": %d,", Version), "\"c_mode\": \"image\"", "}\n"} {
 		if !strings.Contains(string(data), frag) {
 			t.Errorf("manifest.json lacks %q:\n%s", frag, data)
 		}

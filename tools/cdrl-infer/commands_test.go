@@ -312,6 +312,58 @@ func TestInpaintKeepsKnownPixels(t *testing.T) {
 	}
 }
 
+// TestInpaintGuidanceDefault checks that inpaint's default weight is the manifest's
+// inpaint_guidance where it is set, guidance_default where not, and that sample keeps
+// guidance_default either way.
+func TestInpaintGuidanceDefault(t *testing.T) {
+	dir := t.TempDir()
+	dig := bundles.Digits(t)
+	b, err := bundle.ReadDir(dig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.InpaintGuidance != nil {
+		t.Fatalf("the test bundle sets inpaint_guidance %v; want it unset", *b.InpaintGuidance)
+	}
+	const inpaintW = 2.5
+	if b.GuidanceDefault == inpaintW {
+		t.Fatalf("the test bundle's guidance_default is %g, the weight this test sets for inpainting", inpaintW)
+	}
+	withW := filepath.Join(dir, "with-inpaint-guidance")
+	if err := os.CopyFS(withW, os.DirFS(dig)); err != nil {
+		t.Fatal(err)
+	}
+	setManifestField(t, withW, "inpaint_guidance", inpaintW)
+	inpaint := func(model, name string, extra ...string) ([]byte, string) {
+		out := filepath.Join(dir, name+".npy")
+		stdout := run(t, append([]string{"inpaint", "--model", model, "--image", filepath.Join(inferFixtures, "digit.png"),
+			"--mask", filepath.Join(inferFixtures, "mask-gray.png"), "--class", "3", "--steps", "2", "--out", out}, extra...)...)
+		return readFile(t, out), stdout
+	}
+	unset, _ := inpaint(dig, "unset")
+	if explicit, _ := inpaint(dig, "explicit", "--guidance", strconv.FormatFloat(b.GuidanceDefault, 'g', -1, 64)); !bytes.Equal(unset, explicit) {
+		t.Errorf("without inpaint_guidance: no --guidance differs from --guidance %g (guidance_default)", b.GuidanceDefault)
+	}
+	set, stdout := inpaint(withW, "set")
+	if !strings.Contains(stdout, fmt.Sprintf("guidance %g", inpaintW)) {
+		t.Errorf("inpaint_guidance %g: stdout %q does not name that weight", inpaintW, stdout)
+	}
+	if explicit, _ := inpaint(dig, "explicit-w", "--guidance", strconv.FormatFloat(inpaintW, 'g', -1, 64)); !bytes.Equal(set, explicit) {
+		t.Errorf("inpaint_guidance %g: no --guidance differs from --guidance %g", inpaintW, inpaintW)
+	}
+	if bytes.Equal(set, unset) {
+		t.Errorf("inpaint_guidance %g gives the same completion as guidance_default %g", inpaintW, b.GuidanceDefault)
+	}
+	sample := func(model, name string) []byte {
+		out := filepath.Join(dir, name+".npy")
+		run(t, "sample", "--model", model, "--n", "2", "--class", "3", "--steps", "2", "--out", out)
+		return readFile(t, out)
+	}
+	if !bytes.Equal(sample(dig, "s-unset"), sample(withW, "s-set")) {
+		t.Errorf("inpaint_guidance changed what sample draws; sample uses guidance_default")
+	}
+}
+
 // TestInpaintCandidates checks --n > 1 (a grid), NPY output and reproducibility.
 func TestInpaintCandidates(t *testing.T) {
 	dir := t.TempDir()

@@ -25,7 +25,7 @@ var (
 		Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7); unset: unconditional (the null class)",
 	}
 	guidanceFlag = &ucli.Float64Flag{
-		Name: "guidance", Category: categorySampling, DefaultText: "the model's guidance_default",
+		Name: "guidance", Category: categorySampling, DefaultText: "the model's guidance_default (inpaint: its inpaint_guidance, when set)",
 		Usage: "classifier-free guidance weight `W` >= 0 (applies with --class)",
 	}
 	stepsFlag = &ucli.IntFlag{

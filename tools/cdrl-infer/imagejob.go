@@ -67,14 +67,14 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 			return fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", autoClass, j.m.spec)
 		}
 		j.inferClass = true
-		j.so.Guidance, err = j.m.guidance(o.Guidance, 1)
+		j.so.Guidance, err = j.m.guidance(o.Guidance, 1, op == "inpaint")
 		return err
 	}
 	id, err := j.m.classID(class)
 	if err != nil {
 		return err
 	}
-	gw, err := j.m.guidance(o.Guidance, id)
+	gw, err := j.m.guidance(o.Guidance, id, op == "inpaint")
 	if err != nil {
 		return err
 	}

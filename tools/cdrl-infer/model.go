@@ -84,8 +84,9 @@ func (m *model) classID(label string) (int64, error) {
 }
 
 // guidance returns the guidance weight to use: --guidance when given, else the manifest's
-// default; 0 without a class, where guidance has no effect (and --guidance is an error).
-func (m *model) guidance(flag *float64, class int64) (float64, error) {
+// default (for inpainting, its inpainting weight); 0 without a class, where guidance has no
+// effect (and --guidance is an error).
+func (m *model) guidance(flag *float64, class int64, inpaint bool) (float64, error) {
 	if class == bundle.NullClass {
 		if flag != nil {
 			return 0, errors.New("--guidance: guidance needs a class; pass --class LABEL as well")
@@ -93,6 +94,9 @@ func (m *model) guidance(flag *float64, class int64) (float64, error) {
 		return 0, nil
 	}
 	w := m.b.GuidanceDefault
+	if inpaint {
+		w = m.b.InpaintGuidanceWeight()
+	}
 	if flag != nil {
 		w = *flag
 	}

@@ -64,7 +64,7 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w, err := m.guidance(o.Guidance, id)
+	w, err := m.guidance(o.Guidance, id, false)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Tim
 	if len(labels) == 0 {
 		return fmt.Errorf("--class all: %s is unconditional (its manifest lists no classes)", m.spec)
 	}
-	w, err := m.guidance(o.Guidance, 1)
+	w, err := m.guidance(o.Guidance, 1, false)
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image"
 	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/train/traintest"
 )
 
@@ -224,4 +228,48 @@ func TestBadInpaintRequests(t *testing.T) {
 		_, small, _ := startServer(t, bundles.Digits(t), lim)
 		errorOf(t, postInpaint(t, small, file("image", img), file("mask", mask)), http.StatusRequestEntityTooLarge)
 	})
+}
+
+// Without a guidance field, inpainting with a class uses the manifest's inpaint_guidance where
+// it is set and guidance_default where not.
+func TestInpaintGuidanceDefault(t *testing.T) {
+	dig := bundles.Digits(t)
+	withW := filepath.Join(t.TempDir(), "with-inpaint-guidance")
+	if err := os.CopyFS(withW, os.DirFS(dig)); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(withW, bundle.ManifestFile)
+	var m map[string]any
+	data, err := os.ReadFile(manifest)
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["inpaint_guidance"] = 2.5
+	if data, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, plainURL, _ := startServer(t, dig, testLimits())
+	_, withURL, _ := startServer(t, withW, testLimits())
+	img, mask := pngBytes(t, traintest.DigitImage("7", 4)), pngBytes(t, halfMask(28, 28))
+	ask := func(url string, extra ...part) []byte {
+		t.Helper()
+		r := postInpaint(t, url, append([]part{file("image", img), file("mask", mask), field("seed", "9"), field("class", "3"), field("steps", "2")}, extra...)...)
+		if r.status != http.StatusOK {
+			t.Fatalf("status %d; body %.300s", r.status, r.body)
+		}
+		return r.body
+	}
+	plain, with := ask(plainURL), ask(withURL)
+	if !bytes.Equal(with, ask(plainURL, field("guidance", "2.5"))) {
+		t.Errorf("inpaint_guidance 2.5: no guidance field differs from guidance 2.5")
+	}
+	if bytes.Equal(plain, with) {
+		t.Errorf("inpaint_guidance 2.5 gives the same picture as guidance_default")
+	}
 }

@@ -25,7 +25,7 @@
 // Langevin steps) and resample (inpainting) to 0, plain replacement; class is a label of a
 // conditional model's manifest (absent: unconditional sampling, inferred class for
 // inpainting); guidance applies with a class, inferred or given, and defaults to the manifest's
-// guidance_default. The same request gives the same bytes: sampling runs in chunks of 256, as
+// guidance_default (inpainting: its inpaint_guidance, when set). The same request gives the same bytes: sampling runs in chunks of 256, as
 // cdrl-infer does by default.
 //
 // Concurrency: at most --max-concurrent samplings run at once; up to --max-queue more requests

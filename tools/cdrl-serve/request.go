@@ -95,10 +95,11 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 }
 
 // options checks the settings /v1/sample and /v1/inpaint share and returns the sampler's
-// options: the class label ("" for none; with auto true also autoClass, which leaves the class
-// to be inferred and sets the guidance a class gets), the guidance weight (nil: the manifest's
-// default) and the Langevin steps (0: the manifest's).
-func (s *server) options(seed uint64, class string, guidance *float64, steps int, auto bool) (infer.SampleOptions, error) {
+// options: the class label ("" for none; for inpainting, inpaint true, also autoClass, which
+// leaves the class to be inferred and sets the guidance a class gets), the guidance weight
+// (nil: the manifest's default, for inpainting its inpainting weight) and the Langevin steps
+// (0: the manifest's).
+func (s *server) options(seed uint64, class string, guidance *float64, steps int, inpaint bool) (infer.SampleOptions, error) {
 	o := infer.SampleOptions{Seed: seed, Steps: steps, Batch: sampleChunk}
 	if steps < 0 {
 		return o, badField("steps", "%d; want 0 (the model's %d) or more", steps, s.m.Langevin.Steps)
@@ -113,13 +114,16 @@ func (s *server) options(seed uint64, class string, guidance *float64, steps int
 		return o, badField("class", "model %s is unconditional (its manifest lists no classes); leave class out", s.model)
 	}
 	var id int64
-	if !auto || class != autoClass {
+	if !inpaint || class != autoClass {
 		var err error
 		if id, err = s.m.ClassID(class); err != nil {
 			return o, badField("class", "%q is not one of the model's classes: %s", class, s.classList())
 		}
 	}
 	w := s.m.GuidanceDefault
+	if inpaint {
+		w = s.m.InpaintGuidanceWeight()
+	}
 	if guidance != nil {
 		w = *guidance
 	}
