@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -326,128 +325,6 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 	return nil
 }
 
-// inpainting completes M test digits with their lower half unknown and M with a random half of
-// their pixels unknown, and adds how often the classifier gives the completion the original's
-// true label, with a before/after picture: by plain replacement with the null class, with
-// --resample R > 0 again with resampling, and for a conditional model (digitOf, as
-// classDigits) with the class inferred from the known pixels under the manifest's guidance,
-// where it also adds how often that class is the true digit. Every mode inpaints the same
-// digits with the same masks and seeds.
-func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int) error {
-	mm := min(e.o.inpaintM(), len(ref.labels))
-	lower := make([]bool, digitSize)
-	for p := range lower {
-		lower[p] = p/classifier.Side < classifier.Side/2 // the upper half is known
-	}
-	rng := rngFor(e.o.Seed, streamMasks)
-	random := make([][]bool, mm)
-	for j := range random {
-		random[j] = make([]bool, digitSize)
-		for _, p := range rng.Perm(digitSize)[:digitSize/2] {
-			random[j][p] = true
-		}
-	}
-	seeds := make([]uint64, 2*mm)
-	srng := rngFor(e.o.Seed, streamInpaint)
-	for i := range seeds {
-		seeds[i] = srng.Uint64()
-	}
-	mask := func(t int) []bool {
-		if t < mm {
-			return lower
-		}
-		return random[t-mm]
-	}
-	refAcc, err := metrics.Accuracy(ref.pred[:mm], ref.labels[:mm])
-	if err != nil {
-		return err
-	}
-	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
-	modes := []inpaintMode{{}}
-	if e.o.Resample > 0 {
-		modes = append(modes, inpaintMode{resample: e.o.Resample})
-	}
-	if len(m.b.Classes) > 0 {
-		modes = append(modes, inpaintMode{inferClass: true, guidance: m.b.GuidanceDefault})
-	}
-	for _, mode := range modes {
-		out := make([]float32, 2*mm*digitSize)
-		picked := make([]int64, 2*mm) // the inferred class ids
-		st := e.stage(m.name+": inpaint"+mode.describe(), 2*mm, "digits")
-		err := parallel(ctx, 2*mm, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
-			j := t % mm
-			img := ref.x[j*digitSize : (j+1)*digitSize]
-			so := e.o.sampleOptions()
-			so.Seed, so.Resample = seeds[t], mode.resample
-			if mode.inferClass {
-				p, err := m.s.ClassPosterior(ctx, img, mask(t), seeds[t])
-				if err != nil {
-					return fmt.Errorf("%s: class of test digit %d: %w", m.spec, j, err)
-				}
-				picked[t] = infer.MostProbableClass(p)
-				so.Class, so.Guidance = picked[t], mode.guidance
-			}
-			x, err := m.s.Inpaint(ctx, img, mask(t), 1, so)
-			if err != nil {
-				return fmt.Errorf("%s: inpaint test digit %d: %w", m.spec, j, err)
-			}
-			copy(out[t*digitSize:], x)
-			st.add(1)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		st.finish()
-		pred, _, _, err := clf.Classify(ctx, out, 2*mm)
-		if err != nil {
-			return err
-		}
-		for k, kind := range []string{"lower half unknown", "random 50% of pixels unknown"} {
-			acc, err := metrics.Accuracy(pred[k*mm:(k+1)*mm], ref.labels[:mm])
-			if err != nil {
-				return err
-			}
-			sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", kind, mm, mode.describe()), fmt.Sprintf("%.4f", acc), target)
-			if mode.inferClass {
-				right := 0
-				for t := k * mm; t < (k+1)*mm; t++ {
-					if digitOf[picked[t]-1] == ref.labels[t%mm] {
-						right++
-					}
-				}
-				sec.add(fmt.Sprintf("inferred class is the true digit, %s (%d test digits)", kind, mm), fmt.Sprintf("%.4f", float64(right)/float64(mm)), "-")
-			}
-		}
-		fig, err := e.inpaintFigure(m, ref, out, mm, mask, mode)
-		if err != nil {
-			return err
-		}
-		sec.figures = append(sec.figures, fig)
-	}
-	return nil
-}
-
-// inpaintMode is one way the evaluation inpaints: plain replacement or resampling with the null
-// class, or with the class inferred from the known pixels (infer.Sampler.ClassPosterior) under
-// guidance.
-type inpaintMode struct {
-	resample   int
-	inferClass bool
-	guidance   float64
-}
-
-// describe names the mode for row names: "" for plain replacement with the null class.
-func (mo inpaintMode) describe() string {
-	switch {
-	case mo.inferClass:
-		return fmt.Sprintf(", class inferred, guidance %g", mo.guidance)
-	case mo.resample > 0:
-		return fmt.Sprintf(", resample %d", mo.resample)
-	}
-	return ""
-}
-
 // transitions measures how much of a digit each noise level keeps for the model: M test
 // digits x are noised to level t (alpha_t x + sbar_t eps) and sampled back from there with the
 // null class, and the classifier checks that the result still shows the original's digit. A
@@ -496,50 +373,6 @@ func (e *evaluator) transitions(ctx context.Context, sec *section, m *model, clf
 	}
 	sec.tables = append(sec.tables, tbl)
 	return nil
-}
-
-// inpaintFigure writes the before/after picture of the first digits inpainted: originals, the
-// known pixels of each mask (unknown ones grey) and the completions.
-func (e *evaluator) inpaintFigure(m *model, ref *digitsRef, out []float32, mm int, mask func(t int) []bool, mode inpaintMode) (figure, error) {
-	cols := min(mm, gridCols)
-	masked := func(kind int) []float32 {
-		v := make([]float32, cols*digitSize)
-		for j := range cols {
-			known := mask(kind*mm + j)
-			for p := range digitSize {
-				if known[p] {
-					v[j*digitSize+p] = ref.x[j*digitSize+p]
-				}
-			}
-		}
-		return v
-	}
-	filled := func(kind int) []float32 { return out[kind*mm*digitSize : (kind*mm+cols)*digitSize] }
-	rows := [][]float32{ref.x[:cols*digitSize], masked(0), filled(0), masked(1), filled(1)}
-	titles := []string{"test digits", "lower half unknown (grey)", "inpainted", "random half unknown (grey)", "inpainted"}
-	var panels []image.Image
-	for _, r := range rows {
-		img, err := plot.ImageGrid(r, cols, 1, classifier.Side, classifier.Side, cols, gridScale)
-		if err != nil {
-			return figure{}, err
-		}
-		panels = append(panels, img)
-	}
-	pic, err := plot.Panels(titles, panels, 1)
-	if err != nil {
-		return figure{}, err
-	}
-	file, how := m.name+"-inpaint.png", "plain replacement"
-	switch {
-	case mode.inferClass:
-		file, how = m.name+"-inpaint-class.png", fmt.Sprintf("class inferred from the known pixels, guidance %g", mode.guidance)
-	case mode.resample > 0:
-		file, how = fmt.Sprintf("%s-inpaint-resample%d.png", m.name, mode.resample), fmt.Sprintf("resample %d", mode.resample)
-	}
-	if file, err = e.writePNG(file, pic); err != nil {
-		return figure{}, err
-	}
-	return figure{caption: fmt.Sprintf("%s: inpainting (%s), before and after (the first %d of %d test digits per mask)", m.name, how, cols, mm), file: file}, nil
 }
 
 // outlierSet is a set of inputs scored for OOD detection.

@@ -6,10 +6,12 @@
 // learned level-0 density beside a scatter of the samples, and the sampling rate. An image
 // model (mnist) is measured with the MNIST classifier of train/classifier: the class accuracy
 // of guided samples for every guidance weight, the class histogram and a Frechet distance of
-// unguided samples, inpainting agreement, digits kept when sampling back from each level, OOD
+// unguided samples, inpainting agreement (null class, and with the class inferred from the
+// known pixels at every guidance weight), digits kept when sampling back from each level, OOD
 // AUROC against three kinds of outliers at every level, and the sampling rates; the best weight
-// is reported as the recommended guidance_default and the level that separates outliers best
-// (chosen on training digits) as the recommended ood_level.
+// is reported as the recommended guidance_default, the weight that keeps the most inpainted
+// digits (chosen on training digits) as the recommended inpaint_guidance and the level that
+// separates outliers best (chosen on training digits) as the recommended ood_level.
 //
 // Examples:
 //
@@ -122,7 +124,7 @@ var (
 	inpaintFlag = &ucli.IntFlag{
 		Name: "inpaint", EnvVars: []string{"CDRL_EVAL_INPAINT"}, Category: categorySizes,
 		DefaultText: strconv.Itoa(defaultInpaint),
-		Usage:       "test digits `M` inpainted with each mask (image models)",
+		Usage:       "test digits `M` inpainted with each mask (image models; M training digits choose the recommended inpaint_guidance)",
 	}
 	resampleFlag = &ucli.IntFlag{
 		Name: "resample", EnvVars: []string{"CDRL_EVAL_RESAMPLE"}, Category: categorySizes,
@@ -154,8 +156,8 @@ func newApp(command string) *ucli.App {
 DIR/report.md, one table per model (metric | value | target), and the PNGs it links to.
 Points models are compared with the 8-squares toy set; image models must generate 1x28x28
 digits (class labels "0".."9" for conditional models) and are scored with the MNIST
-classifier of train/classifier against the test digits of --digits; the recommended ood_level
-is chosen on outliers made from its training digits.
+classifier of train/classifier against the test digits of --digits; the recommended
+inpaint_guidance and ood_level are chosen on its training digits.
 
 Examples:
    cdrl-eval

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,7 +177,30 @@ func TestImageModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mask := range []string{"lower half unknown", "random 50% of pixels unknown"} {
-		fraction(t, rows, fmt.Sprintf("inpainting agreement, %s (4 test digits, class inferred, guidance %g)", mask, b.Manifest.GuidanceDefault))
+		fraction(t, rows, fmt.Sprintf("inpainting agreement, %s (4 test digits, class inferred, guidance %g, the manifest's inpainting weight)", mask, b.Manifest.InpaintGuidanceWeight()))
+	}
+	// The weights table has one row per weight: the two given and the manifest's, when not one of them.
+	weights := []string{"0", "1.5"}
+	if w := b.Manifest.InpaintGuidanceWeight(); w != 0 && w != 1.5 {
+		weights = append(weights, strconv.FormatFloat(w, 'g', -1, 64))
+	}
+	const weightsHeader = "| w | lower half unknown | random 50% unknown | completions/s |"
+	i := strings.Index(md, weightsHeader)
+	if i < 0 {
+		t.Fatalf("report lacks the inpainting weights table %q:\n%s", weightsHeader, md)
+	}
+	weightsTable, _, _ := strings.Cut(md[i:], "\n\n")
+	for _, w := range weights {
+		if !strings.Contains(weightsTable, "\n| "+w+" | ") {
+			t.Errorf("the inpainting weights table lacks the row for w = %s:\n%s", w, weightsTable)
+		}
+	}
+	rec = rows["recommended inpaint_guidance (best mean agreement of the two masks on 4 training digits, class inferred)"][0]
+	if w := strings.Fields(rec)[0]; !slices.Contains(weights, w) {
+		t.Errorf("recommended inpaint_guidance %q, want one of the weights %v first", rec, weights)
+	}
+	if r, ok := rows["class inference rate (ClassPosterior per digit and mask)"]; !ok || !strings.HasSuffix(r[0], " digits/s") {
+		t.Errorf("class inference rate row %q, want a rate in digits/s", r)
 	}
 	rec = rows["recommended ood_level (highest smallest AUROC on training digits)"][0]
 	if l, err := strconv.Atoi(strings.Fields(rec)[0]); err != nil || l < 0 || l >= 6 {

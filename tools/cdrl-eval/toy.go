@@ -41,6 +41,7 @@ const (
 	streamInpaint
 	streamLevels
 	streamOODLevel
+	streamInpaintWeight
 )
 
 // rngFor returns the random stream id of the run seeded by seed.
