@@ -151,12 +151,12 @@ demo: setup
 # with the settings stored in it. It was started as `cdrl-train --data mnist --conditional
 # --ebm-lr 5e-5 --threads 2 --seed 1`, resumed with `--level-weights 1,1,1,3,3,3` at iteration
 # 5,442, with `--ebm-lr 8e-5 --max-energy 1000` at 7,336 and with `--label-dropout` 0.3 at
-# 20,455, 0.4 at 23,221 and 0.5 at 25,143. guidance_default and ood_level are set in the
+# 20,455, 0.4 at 23,221 and 0.5 at 25,143. guidance_default, inpaint_guidance and ood_level are set in the
 # manifest from `make eval`'s recommendations. The toy model trains 15,001 iterations at the
 # default learning rate, then 10,000 more at 2e-5.
 ZOO_TOY := cdrl-train --data toy2d --iters 15001 --threads 1 --seed 1
 ZOO_TOY_FINE := cdrl-train --resume --iters 25001 --ebm-lr 2e-5 --init-lr 2e-5 --threads 1
-ZOO_MNIST_ITERS ?= 60000
+ZOO_MNIST_ITERS ?= 80000
 
 models: setup
 	$(GO) build -o out/bin/ ./tools/cdrl-train
