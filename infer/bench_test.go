@@ -18,9 +18,9 @@ func BenchmarkSample(b *testing.B) {
 		o    infer.SampleOptions
 	}{
 		{"toy/unguided", bundles.Toy, 256, infer.SampleOptions{Seed: 1}},
-		{"digits/unguided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1}},
-		{"digits/guided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1, Guidance: 1}},
-		{"digits/compose2", bundles.Digits, 16, infer.SampleOptions{Seed: 1}},
+		{"digits/unguided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1, Guidance: infer.Weight(0)}},
+		{"digits/guided", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Class: 1, Guidance: infer.Weight(1)}},
+		{"digits/compose2", bundles.Digits, 16, infer.SampleOptions{Seed: 1, Guidance: infer.Weight(1)}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			s := sharedSampler(b, c.dir(b))
@@ -28,7 +28,7 @@ func BenchmarkSample(b *testing.B) {
 			for b.Loop() {
 				var err error
 				if c.name == "digits/compose2" {
-					_, err = s.Compose(context.Background(), c.n, []int64{1, 2}, 1, c.o)
+					_, err = s.Compose(context.Background(), c.n, []int64{1, 2}, c.o)
 				} else {
 					_, err = s.Sample(context.Background(), c.n, c.o)
 				}
@@ -42,7 +42,7 @@ func BenchmarkSample(b *testing.B) {
 }
 
 // BenchmarkInpaint measures completions per second of one candidate with the tiny digits
-// bundle: the null class, and the class inferred first (ClassPosterior, then guided
+// bundle: the null class, and the class inferred first (AutoClass: ClassPosterior, then guided
 // inpainting with w = 1), the default of cdrl-infer inpaint for a conditional model, so the
 // ratio of the two is what inferring the class costs. One ONNX Runtime thread.
 func BenchmarkInpaint(b *testing.B) {
@@ -59,11 +59,7 @@ func BenchmarkInpaint(b *testing.B) {
 			for b.Loop() {
 				o := infer.SampleOptions{Seed: 1}
 				if inferred {
-					p, err := s.ClassPosterior(ctx, img, known, 1)
-					if err != nil {
-						b.Fatal(err)
-					}
-					o.Class, o.Guidance = infer.MostProbableClass(p), 1
+					o.Class, o.Guidance = infer.AutoClass, infer.Weight(1)
 				}
 				if _, err := s.Inpaint(ctx, img, known, 1, o); err != nil {
 					b.Fatal(err)

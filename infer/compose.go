@@ -3,11 +3,11 @@ package infer
 import (
 	"context"
 	"fmt"
-	"math"
 )
 
 // Compose draws n samples from the composition of the concepts classes (internal class ids,
-// 1..len(Classes), repeats allowed) with guidance weight w (cdrl-method.md 8.2): the energy
+// 1..len(Classes), repeats allowed) with the weight w of o.Guidance (cdrl-method.md 8.2; nil:
+// the manifest's guidance_default, as for Sample): the energy
 //
 //	f_comp = f(0) + (1+w) * sum_j (f(c_j) - f(0))
 //
@@ -16,9 +16,9 @@ import (
 // batch of (len(classes)+1)*n samples per network call. With one class, Compose equals Sample
 // with that Class and Guidance w, bit for bit.
 //
-// Compose needs a conditional model. o.Class and o.Classes must be unset and o.Guidance 0 (w
-// is the weight); Seed, Steps, Batch, Levels, Progress and OnStep work as for Sample.
-func (s *Sampler) Compose(ctx context.Context, n int, classes []int64, w float64, o SampleOptions) ([]float32, error) {
+// Compose needs a conditional model. o.Class and o.Classes must be unset; Seed, Steps, Batch,
+// Levels and Progress work as for Sample.
+func (s *Sampler) Compose(ctx context.Context, n int, classes []int64, o SampleOptions) ([]float32, error) {
 	p, err := s.newPlan("compose", n, o)
 	if err != nil {
 		return nil, err
@@ -32,10 +32,6 @@ func (s *Sampler) Compose(ctx context.Context, n int, classes []int64, w float64
 		return nil, fmt.Errorf("infer: compose: %d classes, at most %d", len(classes), maxGroups-1)
 	case o.Class != 0 || o.Classes != nil:
 		return nil, fmt.Errorf("infer: compose: the options set a class; pass the classes to compose instead")
-	case o.Guidance != 0:
-		return nil, fmt.Errorf("infer: compose: the options set guidance %g; pass the weight w instead", o.Guidance)
-	case !(w >= 0) || math.IsInf(w, 0):
-		return nil, fmt.Errorf("infer: compose: weight %g must be finite and >= 0", w)
 	}
 	for _, id := range classes {
 		if id == 0 {
@@ -45,7 +41,7 @@ func (s *Sampler) Compose(ctx context.Context, n int, classes []int64, w float64
 			return nil, fmt.Errorf("infer: compose: %w", err)
 		}
 	}
-	j := len(classes)
+	j, w := len(classes), p.w
 	mix := mixture{}
 	for _, id := range classes {
 		ids := make([]int64, n)

@@ -14,11 +14,11 @@ import (
 func TestComposeOneClass(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	for _, w := range []float64{0, 0.7, 3} {
-		got, err := s.Compose(context.Background(), 3, []int64{2}, w, infer.SampleOptions{Seed: 5})
+		got, err := s.Compose(context.Background(), 3, []int64{2}, infer.SampleOptions{Seed: 5, Guidance: infer.Weight(w)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := sample(t, s, 3, infer.SampleOptions{Seed: 5, Class: 2, Guidance: w})
+		want := sample(t, s, 3, infer.SampleOptions{Seed: 5, Class: 2, Guidance: infer.Weight(w)})
 		if !slices.Equal(got, want) {
 			t.Errorf("w %g: max difference %g from the guided sample", w, maxAbsDiff(t, got, want))
 		}
@@ -31,11 +31,11 @@ func TestComposeOneClass(t *testing.T) {
 // and 2n samples, so the results agree up to ONNX Runtime's rounding between batch sizes.
 func TestComposeRepeatedClass(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
-	got, err := s.Compose(context.Background(), 3, []int64{1, 1}, 0.5, infer.SampleOptions{Seed: 6})
+	got, err := s.Compose(context.Background(), 3, []int64{1, 1}, infer.SampleOptions{Seed: 6, Guidance: infer.Weight(0.5)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sample(t, s, 3, infer.SampleOptions{Seed: 6, Class: 1, Guidance: 2})
+	want := sample(t, s, 3, infer.SampleOptions{Seed: 6, Class: 1, Guidance: infer.Weight(2)})
 	if d := relDiff(t, got, want); d > 1e-3 {
 		t.Errorf("relative difference %g from guidance 2 (max %g)", d, maxAbsDiff(t, got, want))
 	}
@@ -45,8 +45,8 @@ func TestComposeRepeatedClass(t *testing.T) {
 // and its reproducibility.
 func TestComposeTwoClasses(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
-	o := infer.SampleOptions{Seed: 7, Batch: 2}
-	a, err := s.Compose(context.Background(), 5, []int64{1, 2}, 1, o)
+	o := infer.SampleOptions{Seed: 7, Batch: 2, Guidance: infer.Weight(1)}
+	a, err := s.Compose(context.Background(), 5, []int64{1, 2}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestComposeTwoClasses(t *testing.T) {
 	if len(a) != 5*size(s) {
 		t.Fatalf("%d values, want %d", len(a), 5*size(s))
 	}
-	b, err := s.Compose(context.Background(), 5, []int64{1, 2}, 1, o)
+	b, err := s.Compose(context.Background(), 5, []int64{1, 2}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestComposeTwoClasses(t *testing.T) {
 		t.Errorf("same seed twice: max difference %g", maxAbsDiff(t, a, b))
 	}
 	for _, c := range []int64{1, 2} {
-		if maxAbsDiff(t, a, sample(t, s, 5, infer.SampleOptions{Seed: 7, Class: c, Guidance: 1})) == 0 {
+		if maxAbsDiff(t, a, sample(t, s, 5, infer.SampleOptions{Seed: 7, Class: c, Guidance: infer.Weight(1)})) == 0 {
 			t.Errorf("the composition equals the guided samples of class %d", c)
 		}
 	}
@@ -75,21 +75,20 @@ func TestComposeErrors(t *testing.T) {
 		name    string
 		s       *infer.Sampler
 		classes []int64
-		w       float64
 		o       infer.SampleOptions
 		want    string
 	}{
-		{"unconditional", toy, []int64{1}, 1, infer.SampleOptions{}, "unconditional"},
-		{"no classes", dig, nil, 1, infer.SampleOptions{}, "no classes"},
-		{"null class", dig, []int64{0, 1}, 1, infer.SampleOptions{}, "null class"},
-		{"out of range", dig, []int64{1, 3}, 1, infer.SampleOptions{}, "class id 3 outside 0..2"},
-		{"negative weight", dig, []int64{1}, -1, infer.SampleOptions{}, "weight -1"},
-		{"class option", dig, []int64{1}, 1, infer.SampleOptions{Class: 1}, "options set a class"},
-		{"guidance option", dig, []int64{1}, 1, infer.SampleOptions{Guidance: 1}, "options set guidance"},
+		{"unconditional", toy, []int64{1}, infer.SampleOptions{}, "unconditional"},
+		{"no classes", dig, nil, infer.SampleOptions{}, "no classes"},
+		{"null class", dig, []int64{0, 1}, infer.SampleOptions{}, "null class"},
+		{"out of range", dig, []int64{1, 3}, infer.SampleOptions{}, "class id 3 outside 0..2"},
+		{"negative weight", dig, []int64{1}, infer.SampleOptions{Guidance: infer.Weight(-1)}, "infer: compose: weight -1"},
+		{"class option", dig, []int64{1}, infer.SampleOptions{Class: 1}, "options set a class"},
+		{"auto class", dig, []int64{1}, infer.SampleOptions{Class: infer.AutoClass}, "options set a class"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := c.s.Compose(context.Background(), 2, c.classes, c.w, c.o)
+			_, err := c.s.Compose(context.Background(), 2, c.classes, c.o)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
@@ -105,7 +104,7 @@ func TestComposeBatchesOnce(t *testing.T) {
 	restore := infer.ObserveRuns(func(op, graph string, batch int) { runs[op+" "+graph] = append(runs[op+" "+graph], batch) })
 	defer restore()
 	const n, steps = 3, 2
-	if _, err := s.Compose(context.Background(), n, []int64{1, 2, 2}, 1, infer.SampleOptions{Seed: 1, Steps: steps}); err != nil {
+	if _, err := s.Compose(context.Background(), n, []int64{1, 2, 2}, infer.SampleOptions{Seed: 1, Steps: steps}); err != nil {
 		t.Fatal(err)
 	}
 	T := s.Manifest().Schedule.Levels

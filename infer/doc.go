@@ -17,9 +17,9 @@
 // The batch functions work on flat []float32 batches of n samples of dim elements each, with
 // per-sample constants as length-n slices (PerSample.Fill makes them from each sample's
 // transition). LangevinStep is one step y + 0.5*grad - q*(y - x) + s*noise, ScaleBy and
-// Unscale move between a level and its scaled space y = sqrt(m_t) x_{t-1}, Guide mixes
-// conditional and unconditional outputs for classifier-free guidance, Tweedie.Denoise is the
-// final step, and Normal draws the noise from a caller-supplied *rand.Rand (math/rand/v2).
+// Unscale move between a level and its scaled space y = sqrt(m_t) x_{t-1}, Tweedie.Denoise is
+// the final step, Normal draws the noise from a caller-supplied *rand.Rand (math/rand/v2) and
+// Schedule.Noise noises data to a level, alpha_k x + sbar_k e.
 //
 // # Sampling
 //
@@ -29,13 +29,24 @@
 // classifier-free guidance for conditional models (the conditional and null-class halves run
 // as one batch). SampleFrom continues given samples from any level (data noised to a level
 // gives variations of it). Inpaint keeps known pixels (replacement at every level, exact in
-// the output), ClassPosterior says which class a partly known image shows (to guide its
-// inpainting), Compose combines several classes, OOD scores inputs by the energy of the
-// manifest's OOD level (level 0 unless the manifest says otherwise) and Energy returns
+// the output), ClassPosterior and InferClass say which class a partly known image shows (to
+// guide its inpainting), Compose combines several classes, OOD scores inputs by the energy of
+// the manifest's OOD level (level 0 unless the manifest says otherwise) and Energy returns
 // energies and input gradients at any level. Every sample has its own noise stream seeded from
 // (seed, index), so the same seed, N, chunk size, thread count and provider give the same
 // output. Calls take a context that is checked between Langevin steps and inside ONNX Runtime
 // runs. A Sampler is safe for concurrent use.
+//
+// # Defaults
+//
+// The model's defaults are resolved here, once, so that commands, services and evaluations
+// ask the Sampler rather than re-derive them. The zero SampleOptions use the manifest's
+// Langevin steps and, for samples with a class, its guidance weight: guidance_default for
+// Sample, SampleFrom and Compose (GuidanceWeight), its inpainting weight for Inpaint
+// (InpaintGuidanceWeight); Weight(0) turns guidance off. Class AutoClass makes Inpaint infer
+// the class from the known pixels and complete with it (InferClass; SampleOptions.Inferred
+// reports it), ClassID maps a manifest label to a class id, and OOD scores with the
+// manifest's OOD level.
 //
 // # Invariants
 //
@@ -46,9 +57,9 @@
 //
 // # Error handling
 //
-// Errors start with "infer: " and name the value that was wrong: a schedule outside its
-// limits, an unknown step mode, a transition outside 1..Levels, a slice whose length does not
-// fit the batch. Nothing panics on bad input, with one exception stated where it applies: Normal
-// needs a non-nil *rand.Rand. The level methods of Schedule return NaN rather than an error
-// for an invalid schedule or level.
+// Errors start with "infer: " (ClassID's, the manifest's, with "bundle: ") and name the value
+// that was wrong: a schedule outside its limits, an unknown step mode, a transition outside
+// 1..Levels, a slice whose length does not fit the batch. Nothing panics on bad input, with
+// one exception stated where it applies: Normal needs a non-nil *rand.Rand. The level methods
+// of Schedule return NaN rather than an error for an invalid schedule or level.
 package infer

@@ -58,3 +58,50 @@ func ExampleSampler_Sample() {
 	// points model, shape [2]: 400 samples, all finite: true
 	// inside the squares: at least 80%: true
 }
+
+// The model's defaults come from its manifest, and the Sampler resolves them so that callers do
+// not: a class is chosen by its label (ClassID), options that leave Guidance nil guide a class
+// with the manifest's weight (Weight sets another, Weight(0) none), and Inpaint with AutoClass
+// infers the class from the known pixels, completes with it under the manifest's inpainting
+// weight and reports what it inferred. Here the embedded mnist model draws a seven and
+// completes its upper half.
+func ExampleSampler_Inpaint() {
+	b, err := zoo.Open("mnist")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	seven, err := s.ClassID("7")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("class 7 is id %d; guidance weight %g, for inpainting %g\n", seven, s.GuidanceWeight(nil), s.InpaintGuidanceWeight(nil))
+
+	ctx := context.Background()
+	x, err := s.Sample(ctx, 1, infer.SampleOptions{Seed: 1, Class: seven}) // guided with weight 5
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	known := make([]bool, len(x))
+	for i := range known {
+		known[i] = i < len(x)/2 // the upper half
+	}
+	var inferred infer.InferredClass
+	filled, err := s.Inpaint(ctx, x, known, 1, infer.SampleOptions{Seed: 1, Class: infer.AutoClass, Inferred: &inferred})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("completed %d pixels with the class inferred from %d probabilities\n", len(filled)-len(x)/2, len(inferred.Posterior))
+	// Output:
+	// class 7 is id 8; guidance weight 5, for inpainting 1
+	// completed 392 pixels with the class inferred from 10 probabilities
+}

@@ -27,6 +27,25 @@ func ExampleSchedule_Transition() {
 	// t=6 s=0.218817 q=0.0000e+00 final=true
 }
 
+// Noising data to a level of the forward process, alpha_k x + sbar_k e: one 2-D point noised
+// to level 3 with two noise draws (x repeats along dst), as variations of data and the
+// training pairs start.
+func ExampleSchedule_Noise() {
+	s := infer.DefaultSchedule()
+	x := []float32{1, -1}
+	e := []float32{0, 0, 1, -1} // standard normal draws, two per point
+	dst := make([]float32, len(e))
+	if err := s.Noise(dst, x, e, 3); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("alpha_3 %.4f, sbar_3 %.4f\n", s.Alpha(3), s.SigmaBar(3))
+	fmt.Printf("%.4f\n", dst)
+	// Output:
+	// alpha_3 0.7316, sbar_3 0.6818
+	// [0.7316 -0.7316 1.4133 -1.4133]
+}
+
 // One Langevin step for a batch of two 2D points making different transitions. The gradient
 // and the noise would come from the EBM and from Normal; here they are fixed numbers.
 func ExampleLangevinStep() {

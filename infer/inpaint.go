@@ -19,12 +19,15 @@ import (
 // denoising step (when the manifest asks for one) the known elements are set to image exactly,
 // bit for bit.
 //
-// o works as for Sample: Class, Classes and Guidance condition the completion (classifier-free
-// guidance applies as in Sample; the manifest's InpaintGuidanceWeight is the weight measured
-// best for inpainting), Seed, Steps, Batch, Levels, Progress and OnStep likewise;
-// Resample repeats every transition after noising its result back (SampleOptions.Resample),
-// which lets the generated region follow the known one more closely at a cost of one pass per
-// repeat. The result holds n samples of the manifest's shape.
+// o works as for Sample, except that a nil Guidance means the manifest's inpainting weight
+// (InpaintGuidanceWeight), the one measured best for inpainting, and that Class may be
+// AutoClass: the class is then inferred from the known elements (InferClass, seeded with
+// o.Seed), every candidate is completed with it and o.Inferred, when set, receives it. On a
+// conditional model this keeps far more of an image whose missing part decides what it shows
+// (a digit's lower half) than the null class does. Resample repeats every transition after
+// noising its result back (SampleOptions.Resample), which lets the generated region follow the
+// known one more closely at a cost of one pass per repeat. The result holds n samples of the
+// manifest's shape.
 func (s *Sampler) Inpaint(ctx context.Context, image []float32, known []bool, n int, o SampleOptions) ([]float32, error) {
 	p, err := s.newPlan("inpaint", n, o)
 	if err != nil {
@@ -33,13 +36,50 @@ func (s *Sampler) Inpaint(ctx context.Context, image []float32, known []bool, n 
 	if err := s.checkPartial("inpaint", image, known); err != nil {
 		return nil, err
 	}
+	if o.Class == AutoClass {
+		switch {
+		case len(s.m.Classes) == 0:
+			return nil, fmt.Errorf("infer: inpaint: AutoClass: the model is unconditional; it has no class to infer")
+		case o.Classes != nil:
+			return nil, fmt.Errorf("infer: inpaint: AutoClass with Classes set; leave Classes nil to infer one class for every candidate")
+		}
+		guess, err := s.InferClass(ctx, image, known, o.Seed)
+		if err != nil {
+			return nil, err
+		}
+		o.Class = guess.Class
+		if o.Inferred != nil {
+			*o.Inferred = guess
+		}
+	}
 	classes, err := s.classIDs("inpaint", n, o)
 	if err != nil {
 		return nil, err
 	}
-	p.mix = s.guidance(classes, o.Guidance)
+	p.mix = s.guidance(classes, p.w)
 	p.obs, p.known = image, known
 	return s.run(ctx, p)
+}
+
+// InferredClass is the class a partly known image most probably shows, as InferClass and
+// Inpaint with AutoClass find it.
+type InferredClass struct {
+	Class       int64     // the most probable class id (MostProbableClass)
+	Probability float64   // its probability
+	Posterior   []float64 // every class's probability, index = class id - 1 (ClassPosterior)
+}
+
+// InferClass returns the class a partly known image most probably shows: the largest of
+// ClassPosterior's probabilities for the seed (MostProbableClass), with the probabilities.
+// Inpaint with AutoClass calls it with SampleOptions.Seed; a caller that completes the same
+// image several times (with several guidance weights, say) calls it once and passes the class.
+func (s *Sampler) InferClass(ctx context.Context, image []float32, known []bool, seed uint64) (InferredClass, error) {
+	p, err := s.ClassPosterior(ctx, image, known, seed)
+	if err != nil {
+		return InferredClass{}, err
+	}
+	id := MostProbableClass(p)
+	return InferredClass{Class: id, Probability: p[id-1], Posterior: p}, nil
 }
 
 // checkPartial reports, for task op, a partly known image (Inpaint, ClassPosterior) whose

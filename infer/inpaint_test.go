@@ -36,7 +36,8 @@ func barImage() []float32 {
 func TestInpaintKeepsKnown(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	img, known := barImage(), halfMask()
-	for _, o := range []infer.SampleOptions{{Seed: 1}, {Seed: 2, Class: 1, Guidance: 2}, {Seed: 3, Class: 2, Batch: 2, Steps: 1}, {Seed: 4, Resample: 2, Steps: 2}} {
+	for _, o := range []infer.SampleOptions{{Seed: 1}, {Seed: 2, Class: 1, Guidance: infer.Weight(2)}, {Seed: 3, Class: 2, Batch: 2, Steps: 1},
+		{Seed: 4, Resample: 2, Steps: 2}, {Seed: 5, Class: infer.AutoClass, Steps: 1}} {
 		const n = 3
 		x, err := s.Inpaint(context.Background(), img, known, n, o)
 		if err != nil {
@@ -127,7 +128,11 @@ func TestInpaintResample(t *testing.T) {
 	img, known := barImage(), halfMask()
 	const resample, steps = 2, 3
 	calls := 0
-	o := infer.SampleOptions{Seed: 5, Steps: steps, OnStep: func(infer.StepInfo) { calls++ }}
+	o := infer.SampleOptions{Seed: 5, Steps: steps, Progress: func(i infer.StepInfo) {
+		if !i.LevelDone {
+			calls++
+		}
+	}}
 	plain, err := s.Inpaint(ctx, img, known, 1, o)
 	if err != nil {
 		t.Fatal(err)

@@ -96,19 +96,6 @@ func Unscale(dst, y []float32, dim int, m []float32) error {
 	return nil
 }
 
-// Guide writes the classifier-free guidance mix dst = (1+w)*cond - w*uncond, which applies
-// alike to energies, their gradients and initializer means. dst may alias cond or uncond.
-func Guide(dst, cond, uncond []float32, w float32) error {
-	if err := sameLen("len(dst)", len(dst), lenOf{"cond", len(cond)}, lenOf{"uncond", len(uncond)}); err != nil {
-		return err
-	}
-	cond, uncond = cond[:len(dst)], uncond[:len(dst)]
-	for i := range dst {
-		dst[i] = (1+w)*cond[i] - w*uncond[i]
-	}
-	return nil
-}
-
 // Denoise applies the final Tweedie step elementwise to level-0 samples x:
 // dst = (x + OneMinusAbar0 * InScale * grad / ScoreDiv) / SqrtAbar0,
 // where grad is df/dy at y = InScale * x with logSNR LogSNR. dst may alias x or grad.

@@ -83,8 +83,6 @@ func TestBatchFunctionErrors(t *testing.T) {
 		{"unscale m", Unscale(v(4), v(4), 2, v(1)), "len(m) = 1, want 2"},
 		{"unscale negative m", Unscale(v(4), v(4), 2, []float32{1, -0.5}), "m[1] = -0.5"},
 		{"unscale NaN m", Unscale(v(4), v(4), 2, []float32{float32(math.NaN()), 1}), "m[0] = NaN"},
-		{"guide cond", Guide(v(3), v(2), v(3), 1), "len(cond) = 2, want 3"},
-		{"guide uncond", Guide(v(3), v(3), v(4), 1), "len(uncond) = 4, want 3"},
 		{"denoise dst", tw.Denoise(v(2), v(3), v(3)), "len(dst) = 2, want 3"},
 		{"denoise grad", tw.Denoise(v(3), v(3), v(1)), "len(grad) = 1, want 3"},
 		{"denoise zero", Tweedie{}.Denoise(v(3), v(3), v(3)), "must be positive"},
@@ -128,37 +126,6 @@ func TestScaleUnscale(t *testing.T) {
 	}
 	if !near(zero[0], 0.1, 1e-6) || !near(zero[1], 0.2, 1e-6) {
 		t.Errorf("Unscale with m = 0: %v, want [0.1 0.2]", zero)
-	}
-}
-
-func TestGuide(t *testing.T) {
-	cond := []float32{1, -2, 0.5}
-	uncond := []float32{0.5, 1, 0.5}
-	for _, c := range []struct {
-		w    float32
-		want []float32
-	}{
-		{0, []float32{1, -2, 0.5}},
-		{1, []float32{1.5, -5, 0.5}},
-		{0.7, []float32{1.35, -4.1, 0.5}},
-	} {
-		dst := make([]float32, 3)
-		if err := Guide(dst, cond, uncond, c.w); err != nil {
-			t.Fatal(err)
-		}
-		for i := range dst {
-			if !near(dst[i], float64(c.want[i]), 1e-6) {
-				t.Errorf("w=%v: dst[%d] = %v, want %v", c.w, i, dst[i], c.want[i])
-			}
-		}
-	}
-	// dst aliasing uncond.
-	u := append([]float32(nil), uncond...)
-	if err := Guide(u, cond, u, 2); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := u[1], float32(3*-2-2*1); got != want {
-		t.Errorf("aliased Guide: dst[1] = %v, want %v", got, want)
 	}
 }
 

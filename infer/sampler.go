@@ -123,19 +123,30 @@ func (s *Sampler) Close() error {
 	return err
 }
 
-// SampleOptions configure Sample, Inpaint and Compose.
+// SampleOptions configure Sample, SampleFrom, Inpaint and Compose. The zero value samples
+// unconditionally with the model's defaults; with a class set it guides with the model's
+// guidance weight.
 type SampleOptions struct {
 	// Seed seeds the sampler's noise. Every sample draws its noise from its own stream, made
 	// from Seed and the sample's index, so sample i is the same whatever n and Batch are, up to
 	// the rounding differences ONNX Runtime kernels may show between batch sizes. The same seed,
 	// model, n, Batch, thread count and provider give bit-identical samples.
 	Seed uint64
-	// Class is the internal class id (label index + 1) of every sample; 0 samples
-	// unconditionally (the null class). Classes, when set, gives one id per sample instead.
+	// Class is the internal class id (label index + 1, Sampler.ClassID) of every sample; 0
+	// samples unconditionally (the null class). Inpaint also takes AutoClass: the class the
+	// known pixels show. Classes, when set, gives one id per sample instead.
 	Class   int64
 	Classes []int64
-	// Guidance is the classifier-free guidance weight w (conditional models, Class > 0).
-	Guidance float64
+	// Guidance is the classifier-free guidance weight w >= 0 of the samples that have a class
+	// (the null class is never guided); for Compose it is the composition's weight. It is a
+	// pointer so that the zero value means the model's default: nil guides with the weight the
+	// model was measured best at (Sampler.GuidanceWeight: the manifest's guidance_default; for
+	// Inpaint Sampler.InpaintGuidanceWeight: its inpaint_guidance when set). Weight(w) sets a
+	// weight, Weight(0) turns guidance off.
+	Guidance *float64
+	// Inferred, when not nil and Class is AutoClass, receives the class Inpaint inferred from
+	// the known pixels and its probability (InferClass). It is left alone otherwise.
+	Inferred *InferredClass
 	// Steps is the number of Langevin steps per level; 0 means the manifest's.
 	Steps int
 	// Resample, for Inpaint only, repeats every transition Resample more times: the completed
@@ -150,20 +161,35 @@ type SampleOptions struct {
 	// index Levels = the start noise), before the final denoising step. SampleFrom fills the
 	// levels from its start level down and leaves the ones above it nil.
 	Levels *[][]float32
-	// Progress, when not nil, is called after each level with the level reached (T-1 .. 0);
-	// with several chunks the sequence repeats for every chunk.
-	Progress func(level int)
-	// OnStep, when not nil, is called after every Langevin step. It runs on the sampling
-	// goroutine: a slow OnStep slows sampling, and cancelling the context from it stops the
-	// sampler before the next step.
-	OnStep func(StepInfo)
+	// Progress, when not nil, is told where the sampler is: after every Langevin step, and once
+	// more when a level is complete (StepInfo.LevelDone; with several chunks the levels repeat
+	// for every chunk). It runs on the sampling goroutine: a slow Progress slows sampling, and
+	// cancelling the context from it stops the sampler before the next step.
+	Progress func(StepInfo)
 }
 
-// StepInfo says where a sampler is, for SampleOptions.OnStep.
+// Weight returns a pointer to w, for SampleOptions.Guidance: Weight(0) samples a class without
+// guidance, Weight(w) guides with weight w.
+func Weight(w float64) *float64 { return &w }
+
+// AutoClass, as SampleOptions.Class of Inpaint, asks for the class the known pixels show:
+// Inpaint infers it first (InferClass, seeded with SampleOptions.Seed), completes with it under
+// guidance (the manifest's inpainting weight unless SampleOptions.Guidance says otherwise) and
+// reports it through SampleOptions.Inferred. It needs a conditional model; Sample, SampleFrom
+// and Compose do not take it.
+const AutoClass int64 = -1
+
+// StepInfo says where a sampler is, for SampleOptions.Progress.
 type StepInfo struct {
 	Chunk, Chunks int // the chunk being sampled (0-based) and the number of chunks
 	Level         int // the level being refined into, T-1 .. 0
-	Step, Steps   int // the Langevin steps done at this level (1..Steps) and their number
+	// Step and Steps are the Langevin steps done at this level (1..Steps; with
+	// SampleOptions.Resample, in the current pass) and their number.
+	Step, Steps int
+	// LevelDone marks the report made once the level is complete, after all its passes: the
+	// samples have reached Level (and are recorded in SampleOptions.Levels). Step is then
+	// Steps, and no step was made since the previous report.
+	LevelDone bool
 }
 
 // maxGroups bounds the class groups one network call may batch (Compose's classes plus the
@@ -186,9 +212,10 @@ var observeRun func(op, graph string, batch int)
 
 // plan is one sampling task: Sample, Inpaint or Compose.
 type plan struct {
-	op    string // "sample", "inpaint" or "compose", for errors
+	op    string // "sample", "sample-from", "inpaint" or "compose", for errors
 	n     int
 	steps int
+	w     float64 // the guidance weight, SampleOptions.Guidance or the model's default
 	mix   mixture
 	o     SampleOptions
 	// obs and known are the observed image and its known elements (Inpaint), else nil.
@@ -202,7 +229,8 @@ type plan struct {
 
 // Sample draws n samples and returns them as (n, shape...) float32 values; image samples are
 // clamped to the manifest's range after the final denoising step (cdrl-method.md 6), points
-// are not.
+// are not. Samples with a class are guided with o.Guidance, by default the manifest's
+// guidance_default (GuidanceWeight).
 func (s *Sampler) Sample(ctx context.Context, n int, o SampleOptions) ([]float32, error) {
 	p, err := s.newPlan("sample", n, o)
 	if err != nil {
@@ -212,14 +240,14 @@ func (s *Sampler) Sample(ctx context.Context, n int, o SampleOptions) ([]float32
 	if err != nil {
 		return nil, err
 	}
-	p.mix = s.guidance(classes, o.Guidance)
+	p.mix = s.guidance(classes, p.w)
 	return s.run(ctx, p)
 }
 
 // SampleFrom continues n samples from level (1..Levels), where x holds them as (n, shape...)
 // values: each transition level, ..., 1 runs as in Sample, then the final denoising step and,
-// for images, the clamping. Starting from data noised to a level (Schedule's Alpha and SigmaBar)
-// draws variations that keep the data's coarse structure, looser the higher the level; the
+// for images, the clamping. Starting from data noised to a level (Schedule.Noise) draws
+// variations that keep the data's coarse structure, looser the higher the level; the
 // evaluation starts from noised test digits to measure every transition against the forward
 // process. The noise streams are Sample's: SampleFrom from Sample's start noise at the top
 // level (SampleOptions.Levels) returns Sample's samples.
@@ -243,7 +271,7 @@ func (s *Sampler) SampleFrom(ctx context.Context, x []float32, n, level int, o S
 	if err != nil {
 		return nil, err
 	}
-	p.mix = s.guidance(classes, o.Guidance)
+	p.mix = s.guidance(classes, p.w)
 	p.from, p.start = level, x
 	return s.run(ctx, p)
 }
@@ -251,7 +279,40 @@ func (s *Sampler) SampleFrom(ctx context.Context, x []float32, n, level int, o S
 // Schedule returns the noise schedule of the sampler's model.
 func (s *Sampler) Schedule() Schedule { return s.sched }
 
-// newPlan checks the options every task shares.
+// GuidanceWeight returns the classifier-free guidance weight Sample, SampleFrom and Compose use
+// for w, the value of SampleOptions.Guidance: *w, or the manifest's guidance_default when w is
+// nil.
+func (s *Sampler) GuidanceWeight(w *float64) float64 {
+	if w != nil {
+		return *w
+	}
+	return s.m.GuidanceDefault
+}
+
+// InpaintGuidanceWeight returns the classifier-free guidance weight Inpaint uses for w, the
+// value of SampleOptions.Guidance: *w, or when w is nil the manifest's inpainting weight, its
+// inpaint_guidance when set and guidance_default otherwise (bundle.Manifest's
+// InpaintGuidanceWeight).
+func (s *Sampler) InpaintGuidanceWeight(w *float64) float64 {
+	if w != nil {
+		return *w
+	}
+	return s.m.InpaintGuidanceWeight()
+}
+
+// ClassID returns the internal class id of label, a label of the model's manifest (its index
+// in Classes plus one), and the null class 0 for "". The error for any other label lists the
+// model's labels, or says that the model has no classes; it is bundle.Manifest.ClassID's, so
+// it starts with "bundle: ".
+func (s *Sampler) ClassID(label string) (int64, error) {
+	if label == "" {
+		return bundle.NullClass, nil
+	}
+	return s.m.ClassID(label)
+}
+
+// newPlan checks the options every task shares and resolves the guidance weight: Inpaint's
+// default is the manifest's inpainting weight, the other tasks' its guidance_default.
 func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	if n < 1 {
 		return plan{}, fmt.Errorf("infer: %s: n = %d, want at least 1", op, n)
@@ -263,8 +324,15 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	if k < 0 {
 		return plan{}, fmt.Errorf("infer: %s: %d Langevin steps, want at least 0", op, k)
 	}
-	if !(o.Guidance >= 0) || math.IsInf(o.Guidance, 0) {
-		return plan{}, fmt.Errorf("infer: %s: guidance %g must be finite and >= 0", op, o.Guidance)
+	w, what := s.GuidanceWeight(o.Guidance), "guidance"
+	switch op {
+	case "inpaint":
+		w = s.InpaintGuidanceWeight(o.Guidance)
+	case "compose":
+		what = "weight" // the composition's weight w
+	}
+	if !(w >= 0) || math.IsInf(w, 0) {
+		return plan{}, fmt.Errorf("infer: %s: %s %g must be finite and >= 0", op, what, w)
 	}
 	if o.Batch < 0 {
 		return plan{}, fmt.Errorf("infer: %s: batch %d must be >= 0 (0 = all at once)", op, o.Batch)
@@ -272,7 +340,7 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	if o.Resample < 0 || (o.Resample > 0 && op != "inpaint") {
 		return plan{}, fmt.Errorf("infer: %s: resample %d; want 0, or a count >= 0 for inpaint", op, o.Resample)
 	}
-	return plan{op: op, n: n, steps: k, o: o, from: s.sched.Levels}, nil
+	return plan{op: op, n: n, steps: k, w: w, o: o, from: s.sched.Levels}, nil
 }
 
 // guidance returns the mixture of classifier-free guidance: (1+w) f(c) - w f(0), or the
@@ -293,6 +361,9 @@ func (s *Sampler) classIDs(op string, n int, o SampleOptions) ([]int64, error) {
 			return nil, fmt.Errorf("infer: %s: the model is unconditional; it takes no class", op)
 		}
 		return nil, nil
+	}
+	if o.Class == AutoClass && o.Classes == nil {
+		return nil, fmt.Errorf("infer: %s: AutoClass: only Inpaint infers the class (from the known pixels)", op)
 	}
 	ids := o.Classes
 	if ids == nil {
@@ -427,12 +498,18 @@ func (c *chunkRun) run(ctx context.Context) error {
 		}
 		for r := range p.o.Resample + 1 {
 			if r > 0 {
-				c.renoise(noise, t)
+				if err := c.renoise(noise, t); err != nil {
+					return err
+				}
 			}
 			if z != nil {
 				// Known pixels of x: the observation noised to level t; z: at level t-1, scaled.
-				c.observe(c.x, noise, t, 1)
-				c.observe(z, noise, t-1, math.Sqrt(s.trs[t-1].M))
+				if err := c.observe(c.x, noise, t, 1); err != nil {
+					return err
+				}
+				if err := c.observe(z, noise, t-1, math.Sqrt(s.trs[t-1].M)); err != nil {
+					return err
+				}
 			}
 			if err := c.call(ctx, s.init, bundle.GraphInitializer, y, c.x, per.LogSNRIn); err != nil {
 				return err
@@ -454,8 +531,8 @@ func (c *chunkRun) run(ctx context.Context) error {
 					return err
 				}
 				c.replace(y, z)
-				if p.o.OnStep != nil {
-					p.o.OnStep(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: j + 1, Steps: p.steps})
+				if p.o.Progress != nil {
+					p.o.Progress(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: j + 1, Steps: p.steps})
 				}
 			}
 			if err := Unscale(c.x, y, d, per.M); err != nil {
@@ -464,7 +541,7 @@ func (c *chunkRun) run(ctx context.Context) error {
 		}
 		c.record(t - 1)
 		if p.o.Progress != nil {
-			p.o.Progress(t - 1)
+			p.o.Progress(StepInfo{Chunk: c.chunk, Chunks: c.chunks, Level: t - 1, Step: p.steps, Steps: p.steps, LevelDone: true})
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -496,31 +573,32 @@ func (c *chunkRun) run(ctx context.Context) error {
 // renoise draws noise e (scratch, n*dim) and takes x from level t-1 to level t by the forward
 // process: x = (alpha_t/alpha_{t-1}) x + sqrt(sbar_t^2 - (alpha_t/alpha_{t-1})^2 sbar_{t-1}^2) e,
 // which keeps the marginals alpha_k x_0 + sbar_k e of both levels.
-func (c *chunkRun) renoise(e []float32, t int) {
+func (c *chunkRun) renoise(e []float32, t int) error {
 	sc := c.s.sched
 	a := sc.Alpha(t) / sc.Alpha(t-1)
 	b := math.Sqrt(max(0, sc.SigmaBar(t)*sc.SigmaBar(t)-a*a*sc.SigmaBar(t-1)*sc.SigmaBar(t-1)))
 	c.normal(e)
-	for i, v := range c.x {
-		c.x[i] = float32(a)*v + float32(b)*e[i]
-	}
+	return noise(c.x, c.x, e, a, b)
 }
 
 // observe draws noise e (scratch, n*dim) for every sample and sets the known elements of dst
-// to scale * (alpha_k obs + sbar_k e): the observation noised to level k. The noise is drawn
-// for every element, known or not, so the streams do not depend on the mask.
-func (c *chunkRun) observe(dst, e []float32, k int, scale float64) {
-	d := c.s.dim
-	a := float32(scale * c.s.sched.Alpha(k))
-	b := float32(scale * c.s.sched.SigmaBar(k))
+// to scale * (alpha_k obs + sbar_k e): the observation noised to level k (Schedule.Noise),
+// scaled, with the scale folded into the coefficients. The noise is drawn for every element,
+// known or not, so the streams do not depend on the mask; e is overwritten.
+func (c *chunkRun) observe(dst, e []float32, k int, scale float64) error {
+	d, sc := c.s.dim, c.s.sched
 	c.normal(e)
+	if err := noise(e, c.p.obs, e, scale*sc.Alpha(k), scale*sc.SigmaBar(k)); err != nil {
+		return err
+	}
 	for i := range c.n {
 		for j, known := range c.p.known {
 			if known {
-				dst[i*d+j] = a*c.p.obs[j] + b*e[i*d+j]
+				dst[i*d+j] = e[i*d+j]
 			}
 		}
 	}
+	return nil
 }
 
 // replace sets the known elements of y to z (Inpaint); nothing when z is nil.

@@ -84,8 +84,8 @@ func samplerCases() []samplerCase {
 	return []samplerCase{
 		{"toy", bundles.Toy, infer.SampleOptions{Seed: 3}},
 		{"digits/unconditional", bundles.Digits, infer.SampleOptions{Seed: 3}},
-		{"digits/class", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 2}},
-		{"digits/guided", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 1, Guidance: 1.5}},
+		{"digits/class", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 2, Guidance: infer.Weight(0)}},
+		{"digits/guided", bundles.Digits, infer.SampleOptions{Seed: 3, Class: 1, Guidance: infer.Weight(1.5)}},
 	}
 }
 
@@ -162,7 +162,7 @@ func TestSampleChunks(t *testing.T) {
 // TestSampleImageRange checks that image samples are clamped to the data range.
 func TestSampleImageRange(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
-	x := sample(t, s, 4, infer.SampleOptions{Seed: 9, Class: 1, Guidance: 3})
+	x := sample(t, s, 4, infer.SampleOptions{Seed: 9, Class: 1, Guidance: infer.Weight(3)})
 	for i, v := range x {
 		if v < -1 || v > 1 {
 			t.Fatalf("value %d = %v outside [-1, 1]", i, v)
@@ -174,20 +174,21 @@ func TestSampleImageRange(t *testing.T) {
 func TestSampleGuidanceChanges(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	base := sample(t, s, 3, infer.SampleOptions{Seed: 4})
-	for _, o := range []infer.SampleOptions{{Seed: 4, Class: 1}, {Seed: 4, Class: 1, Guidance: 2}, {Seed: 4, Classes: []int64{1, 2, 0}, Guidance: 2}} {
+	for _, o := range []infer.SampleOptions{{Seed: 4, Class: 1, Guidance: infer.Weight(0)}, {Seed: 4, Class: 1, Guidance: infer.Weight(2)}, {Seed: 4, Classes: []int64{1, 2, 0}, Guidance: infer.Weight(2)}} {
 		if maxAbsDiff(t, base, sample(t, s, 3, o)) == 0 {
 			t.Errorf("%+v gave the unconditional samples", o)
 		}
 	}
 	// Guidance on the null class is the null class: (1+w) f(0) - w f(0) = f(0); the sampler
 	// skips the second half then, so the samples are the same bit for bit.
-	g := sample(t, s, 3, infer.SampleOptions{Seed: 4, Guidance: 2})
+	g := sample(t, s, 3, infer.SampleOptions{Seed: 4, Guidance: infer.Weight(2)})
 	if !slices.Equal(g, base) {
 		t.Errorf("guidance on the null class changed the samples by %g", maxAbsDiff(t, g, base))
 	}
 }
 
-// TestSampleStepsAndProgress checks the Steps override, OnStep and Progress.
+// TestSampleStepsAndProgress checks the Steps override and the Progress reports: one per
+// Langevin step, then one marking the level done, for every level of every chunk.
 func TestSampleStepsAndProgress(t *testing.T) {
 	s := sharedSampler(t, bundles.Toy(t))
 	T := s.Manifest().Schedule.Levels
@@ -197,29 +198,20 @@ func TestSampleStepsAndProgress(t *testing.T) {
 			want = s.Manifest().Langevin.Steps
 		}
 		var infos []infer.StepInfo
-		var progress []int
-		o := infer.SampleOptions{Seed: 1, Steps: steps, Batch: 2,
-			OnStep:   func(i infer.StepInfo) { infos = append(infos, i) },
-			Progress: func(l int) { progress = append(progress, l) }}
+		o := infer.SampleOptions{Seed: 1, Steps: steps, Batch: 2, Progress: func(i infer.StepInfo) { infos = append(infos, i) }}
 		sample(t, s, 3, o)
-		if got := len(infos); got != 2*T*want {
-			t.Errorf("steps %d: %d OnStep calls, want %d (2 chunks, %d levels, %d steps)", steps, got, 2*T*want, T, want)
-		}
-		if len(infos) > 0 {
-			first, last := infos[0], infos[len(infos)-1]
-			if first != (infer.StepInfo{Chunk: 0, Chunks: 2, Level: T - 1, Step: 1, Steps: want}) ||
-				last != (infer.StepInfo{Chunk: 1, Chunks: 2, Level: 0, Step: want, Steps: want}) {
-				t.Errorf("steps %d: first %+v, last %+v", steps, first, last)
-			}
-		}
-		var wantProgress []int
-		for range 2 {
+		var wantInfos []infer.StepInfo
+		for c := range 2 {
 			for l := T - 1; l >= 0; l-- {
-				wantProgress = append(wantProgress, l)
+				for k := 1; k <= want; k++ {
+					wantInfos = append(wantInfos, infer.StepInfo{Chunk: c, Chunks: 2, Level: l, Step: k, Steps: want})
+				}
+				wantInfos = append(wantInfos, infer.StepInfo{Chunk: c, Chunks: 2, Level: l, Step: want, Steps: want, LevelDone: true})
 			}
 		}
-		if !slices.Equal(progress, wantProgress) {
-			t.Errorf("steps %d: progress %v, want %v", steps, progress, wantProgress)
+		if !slices.Equal(infos, wantInfos) {
+			t.Errorf("steps %d: %d Progress reports, want %d (2 chunks, %d levels, %d steps and the level's end each); first %+v, last %+v",
+				steps, len(infos), len(wantInfos), T, want, infos[0], infos[len(infos)-1])
 		}
 	}
 	a := sample(t, s, 3, infer.SampleOptions{Seed: 1, Steps: 1})
@@ -235,7 +227,7 @@ func TestSampleCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	steps := 0
-	o := infer.SampleOptions{Seed: 1, Class: 1, Guidance: 1, Steps: 4, OnStep: func(infer.StepInfo) {
+	o := infer.SampleOptions{Seed: 1, Class: 1, Guidance: infer.Weight(1), Steps: 4, Progress: func(infer.StepInfo) {
 		steps++
 		if steps == 2 {
 			cancel()
@@ -250,7 +242,7 @@ func TestSampleCancel(t *testing.T) {
 	}
 	// A context cancelled before the call runs nothing.
 	steps = 0
-	o.OnStep = func(infer.StepInfo) { steps++ }
+	o.Progress = func(infer.StepInfo) { steps++ }
 	if _, err := s.Sample(ctx, 3, o); !errors.Is(err, context.Canceled) || steps != 0 {
 		t.Errorf("cancelled context: error %v after %d steps, want context.Canceled after 0", err, steps)
 	}
@@ -259,7 +251,7 @@ func TestSampleCancel(t *testing.T) {
 			_, err := s.Inpaint(ctx, make([]float32, size(s)), make([]bool, size(s)), 1, infer.SampleOptions{})
 			return err
 		},
-		func() error { _, err := s.Compose(ctx, 1, []int64{1, 2}, 1, infer.SampleOptions{}); return err },
+		func() error { _, err := s.Compose(ctx, 1, []int64{1, 2}, infer.SampleOptions{}); return err },
 		func() error { _, err := s.OOD(ctx, make([]float32, size(s)), 1); return err },
 	} {
 		if err := f(); !errors.Is(err, context.Canceled) {
@@ -274,7 +266,7 @@ func TestSampleConcurrent(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	opts := make([]infer.SampleOptions, 8)
 	for i := range opts {
-		opts[i] = infer.SampleOptions{Seed: uint64(i), Class: int64(i % 3), Guidance: float64(i%2) * 1.5, Batch: i % 3}
+		opts[i] = infer.SampleOptions{Seed: uint64(i), Class: int64(i % 3), Guidance: infer.Weight(float64(i%2) * 1.5), Batch: i % 3}
 	}
 	want := make([][]float32, len(opts))
 	for i, o := range opts {
@@ -310,12 +302,13 @@ func TestSampleErrors(t *testing.T) {
 	}{
 		{"n 0", toy, 0, infer.SampleOptions{}, "n = 0"},
 		{"negative steps", toy, 1, infer.SampleOptions{Steps: -1}, "Langevin steps"},
-		{"negative guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: -1}, "guidance"},
-		{"nan guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: math.NaN()}, "guidance"},
+		{"negative guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: infer.Weight(-1)}, "guidance -1"},
+		{"nan guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: infer.Weight(math.NaN())}, "guidance NaN"},
 		{"negative batch", toy, 1, infer.SampleOptions{Batch: -2}, "batch"},
 		{"class on unconditional", toy, 1, infer.SampleOptions{Class: 1}, "unconditional"},
 		{"class out of range", dig, 1, infer.SampleOptions{Class: 3}, "class id 3 outside 0..2"},
 		{"class count", dig, 2, infer.SampleOptions{Classes: []int64{1}}, "1 class ids for 2 samples"},
+		{"auto class", dig, 1, infer.SampleOptions{Class: infer.AutoClass}, "only Inpaint infers the class"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -335,7 +328,7 @@ func TestSampleClose(t *testing.T) {
 	done := make(chan error)
 	go func() {
 		var once sync.Once
-		_, err := s.Sample(context.Background(), 64, infer.SampleOptions{Seed: 1, Steps: 200, OnStep: func(infer.StepInfo) { once.Do(func() { close(started) }) }})
+		_, err := s.Sample(context.Background(), 64, infer.SampleOptions{Seed: 1, Steps: 200, Progress: func(infer.StepInfo) { once.Do(func() { close(started) }) }})
 		done <- err
 	}()
 	<-started

@@ -74,11 +74,13 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 		return Metrics{}, err
 	}
 	for i, tt := range b.ts {
-		at, st := float32(t.sched.Alpha(tt)), float32(t.sched.SigmaBar(tt))
-		ap, sp := float32(t.sched.Alpha(tt-1)), float32(t.sched.SigmaBar(tt-1))
-		for j := i * t.dim; j < (i+1)*t.dim; j++ {
-			b.xt[j] = at*b.x[j] + st*b.eps[j]
-			b.xprev[j] = ap*b.x[j] + sp*b.eps[j]
+		lo, hi := i*t.dim, (i+1)*t.dim
+		x, eps := b.x[lo:hi], b.eps[lo:hi]
+		if err := t.sched.Noise(b.xt[lo:hi], x, eps, tt); err != nil {
+			return Metrics{}, err
+		}
+		if err := t.sched.Noise(b.xprev[lo:hi], x, eps, tt-1); err != nil {
+			return Metrics{}, err
 		}
 	}
 	if err := infer.ScaleBy(b.pos, b.xprev, t.dim, t.per.SqrtM); err != nil {

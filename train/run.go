@@ -198,13 +198,13 @@ func (t *trainer) pictures(ctx context.Context, out string, sess ort.SessionConf
 	opts.Levels = &levels
 	n := t.cfg.SampleCount
 	if t.classes > 0 {
-		// One row per class, guided.
+		// One row per class, guided with the manifest's weight (the options' default).
 		n = t.classes * max(1, t.cfg.SampleCount/t.classes)
 		ids := make([]int64, n)
 		for i := range ids {
 			ids[i] = int64(1 + i*t.classes/n)
 		}
-		opts.Classes, opts.Guidance = ids, b.Manifest.GuidanceDefault
+		opts.Classes = ids
 	}
 	xs, err := s.Sample(ctx, n, opts)
 	if err != nil {

@@ -180,8 +180,8 @@ func (e *evaluator) guided(ctx context.Context, sec *section, m *model, clf *cla
 	for _, w := range e.o.Weights {
 		st := e.stage(fmt.Sprintf("%s: guided w=%g", m.name, w), len(ids), "samples")
 		so := e.o.sampleOptions()
-		so.Classes, so.Guidance = ids, w
-		so.OnStep = st.onStep(m.b.Schedule.Levels)
+		so.Classes, so.Guidance = ids, infer.Weight(w)
+		so.Progress = st.onProgress(m.b.Schedule.Levels)
 		x, err := m.s.Sample(ctx, len(ids), so)
 		if err != nil {
 			return fmt.Errorf("%s: guided samples, w = %g: %w", m.spec, w, err)
@@ -265,7 +265,7 @@ func (e *evaluator) guidedGrid(m *model, x []float32, w float64, k, per int, dig
 func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int, n int) error {
 	st := e.stage(m.name+": unguided", n, "samples")
 	so := e.o.sampleOptions()
-	so.OnStep = st.onStep(m.b.Schedule.Levels)
+	so.Progress = st.onProgress(m.b.Schedule.Levels)
 	x, err := m.s.Sample(ctx, n, so)
 	if err != nil {
 		return fmt.Errorf("%s: unguided samples: %w", m.spec, err)
@@ -350,12 +350,11 @@ func (e *evaluator) transitions(ctx context.Context, sec *section, m *model, clf
 	for t := 1; t <= sched.Levels; t++ {
 		st := e.stage(fmt.Sprintf("%s: from level %d", m.name, t), mm, "digits")
 		infer.Normal(eps, rng)
-		a, sb := float32(sched.Alpha(t)), float32(sched.SigmaBar(t))
-		for i := range xt {
-			xt[i] = a*x0[i] + sb*eps[i]
+		if err := sched.Noise(xt, x0, eps, t); err != nil {
+			return err
 		}
 		so := e.o.sampleOptions()
-		so.OnStep = st.onStep(t)
+		so.Progress = st.onProgress(t)
 		out, err := m.s.SampleFrom(ctx, xt, mm, t, so)
 		if err != nil {
 			return fmt.Errorf("%s: sampling back from level %d: %w", m.spec, t, err)

@@ -72,7 +72,7 @@ func (s inpaintSet) known(t int) []bool {
 }
 
 // inpaintMode is one way the evaluation inpaints: plain replacement or resampling with the null
-// class, or with the class inferred from the known pixels (infer.Sampler.ClassPosterior) under
+// class, or with the class inferred from the known pixels (infer.Sampler.InferClass) under
 // guidance.
 type inpaintMode struct {
 	resample   int
@@ -134,7 +134,7 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 }
 
 // inpaintInferred measures inpainting with the class inferred from the known pixels, the
-// default of cdrl-infer inpaint: the most probable class of ClassPosterior guides the
+// default of cdrl-infer inpaint: the most probable class (infer.Sampler.InferClass) guides the
 // completion. It adds how often that class is the true digit, the agreement at every
 // --guidance-weights weight and at the manifest's inpainting weight (the main table's rows,
 // with the picture), and the recommended inpaint_guidance: the weight with the best mean
@@ -143,7 +143,7 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 // weights.
 func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, test inpaintSet, digitOf []int, target string) error {
 	mm := test.m()
-	manifestW := m.b.InpaintGuidanceWeight()
+	manifestW := m.s.InpaintGuidanceWeight(nil)
 	weights := slices.Clone(e.o.Weights)
 	if !slices.Contains(weights, manifestW) {
 		weights = append(weights, manifestW)
@@ -235,11 +235,11 @@ func (e *evaluator) inferClasses(ctx context.Context, m *model, set inpaintSet, 
 	picked := make([]int64, 2*set.m())
 	st := e.stage(fmt.Sprintf("%s: infer the class of %s", m.name, what), len(picked), "digits")
 	err := parallel(ctx, len(picked), runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
-		p, err := m.s.ClassPosterior(ctx, set.digit(t), set.known(t), set.seeds[t])
+		c, err := m.s.InferClass(ctx, set.digit(t), set.known(t), set.seeds[t])
 		if err != nil {
 			return fmt.Errorf("%s: class of %s %d: %w", m.spec, what, t%set.m(), err)
 		}
-		picked[t] = infer.MostProbableClass(p)
+		picked[t] = c.Class
 		st.add(1)
 		return nil
 	})
@@ -260,7 +260,7 @@ func (e *evaluator) complete(ctx context.Context, m *model, set inpaintSet, mode
 		so := e.o.sampleOptions()
 		so.Seed, so.Resample = set.seeds[t], mode.resample
 		if mode.inferClass {
-			so.Class, so.Guidance = classes[t], mode.guidance
+			so.Class, so.Guidance = classes[t], infer.Weight(mode.guidance)
 		}
 		x, err := m.s.Inpaint(ctx, set.digit(t), set.known(t), 1, so)
 		if err != nil {

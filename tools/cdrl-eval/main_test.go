@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -369,14 +370,24 @@ func TestRotate90(t *testing.T) {
 	}
 }
 
-func TestStageOnStep(t *testing.T) {
+func TestStageOnProgress(t *testing.T) {
 	// Two chunks, 6 levels, 5 steps: the last step of level 3 in chunk 1 is step
-	// 30 + 2*5 + 5 = 45 of 60.
-	var out bytes.Buffer
-	e := &evaluator{w: &out}
-	st := e.stage("s", 120, "samples")
-	st.onStep(6)(infer.StepInfo{Chunk: 1, Chunks: 2, Level: 3, Step: 5, Steps: 5})
-	if st.done != 90 {
-		t.Errorf("done = %v, want 90 (45/60 of 120)", st.done)
+	// 30 + 2*5 + 5 = 45 of 60, its third step 43 of 60, and the end of level 3 with no
+	// Langevin steps 9 of 12 levels.
+	for _, c := range []struct {
+		info infer.StepInfo
+		want float64
+	}{
+		{infer.StepInfo{Chunk: 1, Chunks: 2, Level: 3, Step: 5, Steps: 5}, 90},
+		{infer.StepInfo{Chunk: 1, Chunks: 2, Level: 3, Step: 3, Steps: 5}, 86},
+		{infer.StepInfo{Chunk: 1, Chunks: 2, Level: 3, LevelDone: true}, 90},
+	} {
+		var out bytes.Buffer
+		e := &evaluator{w: &out}
+		st := e.stage("s", 120, "samples")
+		st.onProgress(6)(c.info)
+		if math.Abs(st.done-c.want) > 1e-9 {
+			t.Errorf("%+v: done = %v, want %v of 120", c.info, st.done, c.want)
+		}
 	}
 }

@@ -67,13 +67,17 @@ func (s *stage) finish() time.Duration {
 	return elapsed
 }
 
-// onStep returns a sampler callback that reports the sampler's position as units done, for a
-// schedule of levels noise levels.
-func (s *stage) onStep(levels int) func(infer.StepInfo) {
+// onProgress returns a sampler progress hook (infer.SampleOptions.Progress) that reports the
+// sampler's position as units done, for a sampling that runs levels noise levels: the levels
+// completed, and the Langevin steps made of the current one.
+func (s *stage) onProgress(levels int) func(infer.StepInfo) {
 	return func(i infer.StepInfo) {
-		per := float64(levels * i.Steps)
-		pos := float64(i.Chunk)*per + float64(levels-1-i.Level)*float64(i.Steps) + float64(i.Step)
-		s.set(pos / (float64(i.Chunks) * per) * float64(s.total))
+		level := 1.0
+		if !i.LevelDone {
+			level = float64(i.Step) / float64(i.Steps)
+		}
+		pos := float64(i.Chunk*levels+levels-1-i.Level) + level
+		s.set(pos / float64(i.Chunks*levels) * float64(s.total))
 	}
 }
 

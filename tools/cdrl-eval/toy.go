@@ -68,7 +68,7 @@ func (e *evaluator) evalPoints(ctx context.Context, m *model) (*section, error) 
 
 	st := e.stage(m.name+": sample", n, "samples")
 	so := e.o.sampleOptions()
-	so.OnStep = st.onStep(m.b.Schedule.Levels)
+	so.Progress = st.onProgress(m.b.Schedule.Levels)
 	x, err := m.s.Sample(ctx, n, so)
 	if err != nil {
 		return nil, fmt.Errorf("%s: sample: %w", m.spec, err)

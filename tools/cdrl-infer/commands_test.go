@@ -160,7 +160,7 @@ func TestSampleMatchesLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	want, err := s.Sample(context.Background(), 5, infer.SampleOptions{Seed: 11, Class: 2, Guidance: 0.5, Steps: 3, Batch: 2})
+	want, err := s.Sample(context.Background(), 5, infer.SampleOptions{Seed: 11, Class: 2, Guidance: infer.Weight(0.5), Steps: 3, Batch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

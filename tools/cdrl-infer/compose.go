@@ -64,7 +64,7 @@ func runCompose(ctx context.Context, o composeOptions, stdout io.Writer) error {
 		if l == "" {
 			continue
 		}
-		id, err := m.b.ClassID(l)
+		id, err := m.s.ClassID(l)
 		if err != nil {
 			return fmt.Errorf("--classes %s: %w", o.Classes, err)
 		}
@@ -73,18 +73,15 @@ func runCompose(ctx context.Context, o composeOptions, stdout io.Writer) error {
 	if len(ids) == 0 {
 		return errors.New("--classes: no class labels given; pass e.g. --classes 1,7")
 	}
-	w := m.manifest().GuidanceDefault
-	if o.Guidance != nil {
-		w = *o.Guidance
-	}
-	x, err := m.s.Compose(ctx, o.N, ids, w, o.sampleOptions())
+	so := o.sampleOptions()
+	x, err := m.s.Compose(ctx, o.N, ids, so)
 	if err != nil {
 		return err
 	}
 	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d samples from %s, classes %s composed with guidance %g, seed %d\n", o.N, m.describe(), strings.Join(labels, "+"), w, o.Seed)
+	fmt.Fprintf(stdout, "%d samples from %s, classes %s composed with guidance %g, seed %d\n", o.N, m.describe(), strings.Join(labels, "+"), m.s.GuidanceWeight(so.Guidance), o.Seed)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }

@@ -8,16 +8,14 @@ import (
 
 // imageJob is what the commands that start from one input image (inpaint, vary) share: the
 // open image model, the --image read at its size, the checked output format and the sampler
-// options with the class and guidance weight resolved.
+// options with the class set: an id, or infer.AutoClass when inpaint infers it from the known
+// pixels (a conditional model and no --class, or --class auto).
 type imageJob struct {
 	m       *model
 	img     []float32
 	c, h, w int
 	ext     string
 	so      infer.SampleOptions
-	// inferClass: the class is to be inferred from the known pixels (inpaint with a conditional
-	// model and no --class, or --class auto); so.Guidance is already the weight a class gets.
-	inferClass bool
 }
 
 // openImageJob checks the shared flags, opens the model, checks that it generates images for
@@ -66,18 +64,11 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 		if len(j.m.b.Classes) == 0 {
 			return fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", autoClass, j.m.spec)
 		}
-		j.inferClass = true
-		j.so.Guidance, err = j.m.guidance(o.Guidance, 1, op == "inpaint")
+		j.so.Class = infer.AutoClass
+		return checkGuidance(o.Guidance, j.so.Class)
+	}
+	if j.so.Class, err = j.m.classID(class); err != nil {
 		return err
 	}
-	id, err := j.m.classID(class)
-	if err != nil {
-		return err
-	}
-	gw, err := j.m.guidance(o.Guidance, id, op == "inpaint")
-	if err != nil {
-		return err
-	}
-	j.so.Class, j.so.Guidance = id, gw
-	return nil
+	return checkGuidance(o.Guidance, j.so.Class)
 }

@@ -93,18 +93,18 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--mask: %w", err)
 	}
-	label := o.Class
-	switch {
-	case j.inferClass:
-		if label, err = inferClass(ctx, j, known, o.Seed, stdout); err != nil {
-			return err
-		}
-	case label == nullClass:
-		label = ""
-	}
+	var inferred infer.InferredClass
+	j.so.Inferred = &inferred
 	x, err := j.m.s.Inpaint(ctx, j.img, known, o.N, j.so)
 	if err != nil {
 		return err
+	}
+	label := o.Class
+	switch {
+	case j.so.Class == infer.AutoClass:
+		label = printInferred(stdout, j.m.b.Classes, inferred)
+	case label == nullClass:
+		label = ""
 	}
 	if err := writeImages(o.Out, j.ext, x, o.N, j.c, j.h, j.w); err != nil {
 		return err
@@ -117,7 +117,7 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d, resample %d; %d of %d pixels kept, %d generated\n",
-		plural(o.N, "candidate"), j.m.describe(), conditioning(label, j.so.Guidance), o.Seed, o.Resample, kept, h*w, h*w-kept)
+		plural(o.N, "candidate"), j.m.describe(), conditioning(label, j.m.s.InpaintGuidanceWeight(j.so.Guidance)), o.Seed, o.Resample, kept, h*w, h*w-kept)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
@@ -130,24 +130,20 @@ func plural(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// inferClass sets the job's class to the most probable one given the known pixels, prints the
-// most probable classes and returns the label chosen.
-func inferClass(ctx context.Context, j *imageJob, known []bool, seed uint64, stdout io.Writer) (string, error) {
-	p, err := j.m.s.ClassPosterior(ctx, j.img, known, seed)
-	if err != nil {
-		return "", err
-	}
+// printInferred prints the class inpaint inferred from the kept pixels, with the most probable
+// classes, and returns its label.
+func printInferred(stdout io.Writer, labels []string, inferred infer.InferredClass) string {
+	p := inferred.Posterior
 	order := make([]int, len(p))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
-	labels := j.m.b.Classes
 	var top []string
 	for _, c := range order[:min(3, len(order))] {
 		top = append(top, fmt.Sprintf("%s %.3f", labels[c], p[c]))
 	}
-	fmt.Fprintf(stdout, "class inferred from the kept pixels: %s (most probable: %s)\n", labels[order[0]], strings.Join(top, ", "))
-	j.so.Class = int64(order[0] + 1)
-	return labels[order[0]], nil
+	label := labels[inferred.Class-1]
+	fmt.Fprintf(stdout, "class inferred from the kept pixels: %s (most probable: %s)\n", label, strings.Join(top, ", "))
+	return label
 }

@@ -70,45 +70,35 @@ func (m *model) describe() string {
 
 // classID maps the --class label to the internal class id; "" is the null class 0.
 func (m *model) classID(label string) (int64, error) {
-	if label == "" {
-		return bundle.NullClass, nil
-	}
-	if len(m.b.Classes) == 0 {
+	if label != "" && len(m.b.Classes) == 0 {
 		return 0, fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", label, m.spec)
 	}
-	id, err := m.b.ClassID(label)
+	id, err := m.s.ClassID(label)
 	if err != nil {
 		return 0, fmt.Errorf("--class %s: %w", label, err)
 	}
 	return id, nil
 }
 
-// guidance returns the guidance weight to use: --guidance when given, else the manifest's
-// default (for inpainting, its inpainting weight); 0 without a class, where guidance has no
-// effect (and --guidance is an error).
-func (m *model) guidance(flag *float64, class int64, inpaint bool) (float64, error) {
-	if class == bundle.NullClass {
-		if flag != nil {
-			return 0, errors.New("--guidance: guidance needs a class; pass --class LABEL as well")
-		}
-		return 0, nil
+// checkGuidance checks --guidance for a run of the class id class (infer.AutoClass included):
+// it needs a class and a finite weight >= 0. Unset, the sampler guides a class with the
+// model's default weight.
+func checkGuidance(flag *float64, class int64) error {
+	switch {
+	case flag == nil:
+		return nil
+	case class == bundle.NullClass:
+		return errors.New("--guidance: guidance needs a class; pass --class LABEL as well")
+	case !(*flag >= 0) || math.IsInf(*flag, 0):
+		return fmt.Errorf("--guidance %g: want a finite weight >= 0", *flag)
 	}
-	w := m.b.GuidanceDefault
-	if inpaint {
-		w = m.b.InpaintGuidanceWeight()
-	}
-	if flag != nil {
-		w = *flag
-	}
-	if !(w >= 0) || math.IsInf(w, 0) {
-		return 0, fmt.Errorf("--guidance %g: want a finite weight >= 0", w)
-	}
-	return w, nil
+	return nil
 }
 
-// sampleOptions returns the infer options of the shared sampling flags.
+// sampleOptions returns the infer options of the shared sampling flags; without --guidance the
+// sampler takes the model's default weight.
 func (o genOptions) sampleOptions() infer.SampleOptions {
-	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: o.Batch}
+	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: o.Batch, Guidance: o.Guidance}
 }
 
 // check validates the shared sampling flags.

@@ -64,12 +64,11 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w, err := m.guidance(o.Guidance, id, false)
-	if err != nil {
+	if err := checkGuidance(o.Guidance, id); err != nil {
 		return err
 	}
 	so := o.sampleOptions()
-	so.Class, so.Guidance = id, w
+	so.Class = id
 	x, err := m.s.Sample(ctx, o.N, so)
 	if err != nil {
 		return err
@@ -77,7 +76,7 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(o.Class, w), o.Seed)
+	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(o.Class, m.s.GuidanceWeight(so.Guidance)), o.Seed)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
@@ -99,12 +98,10 @@ func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Tim
 	if len(labels) == 0 {
 		return fmt.Errorf("--class all: %s is unconditional (its manifest lists no classes)", m.spec)
 	}
-	w, err := m.guidance(o.Guidance, 1, false)
-	if err != nil {
+	if err := checkGuidance(o.Guidance, 1); err != nil {
 		return err
 	}
 	so := o.sampleOptions()
-	so.Guidance = w
 	for i := range labels {
 		for j := 0; j < o.N; j++ {
 			so.Classes = append(so.Classes, int64(i+1))
@@ -118,7 +115,7 @@ func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Tim
 	if err := writeSamplesCols(o.Out, m.manifest(), x, total, o.N); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d samples of each of %d classes from %s, guidance %g, seed %d\n", o.N, len(labels), m.describe(), w, o.Seed)
+	fmt.Fprintf(stdout, "%d samples of each of %d classes from %s, guidance %g, seed %d\n", o.N, len(labels), m.describe(), m.s.GuidanceWeight(so.Guidance), o.Seed)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }

@@ -59,12 +59,10 @@ func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 		return fmt.Errorf("--level %d: want 1..%d (the model's levels)", o.Level, sched.Levels)
 	}
 	// The start: the image noised to the level, one noise draw per variation from --seed.
-	img, d := j.img, len(j.img)
-	x := make([]float32, o.N*d)
+	x := make([]float32, o.N*len(j.img))
 	infer.Normal(x, rand.New(rand.NewPCG(o.Seed, 0x76617279)))
-	a, sb := float32(sched.Alpha(o.Level)), float32(sched.SigmaBar(o.Level))
-	for i := range x {
-		x[i] = a*img[i%d] + sb*x[i]
+	if err := sched.Noise(x, j.img, x, o.Level); err != nil {
+		return err
 	}
 	x, err = j.m.s.SampleFrom(ctx, x, o.N, o.Level, j.so)
 	if err != nil {
@@ -74,7 +72,8 @@ func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; started at level %d of %d (signal %.3f of the image)\n",
-		plural(o.N, "variation"), j.m.describe(), conditioning(o.Class, j.so.Guidance), o.Seed, o.Level, sched.Levels, a)
+		plural(o.N, "variation"), j.m.describe(), conditioning(o.Class, j.m.s.GuidanceWeight(j.so.Guidance)), o.Seed, o.Level, sched.Levels,
+		float32(sched.Alpha(o.Level)))
 	cli.Done(stdout, start, o.Out)
 	return nil
 }

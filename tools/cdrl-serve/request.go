@@ -96,9 +96,9 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 
 // options checks the settings /v1/sample and /v1/inpaint share and returns the sampler's
 // options: the class label ("" for none; for inpainting, inpaint true, also autoClass, which
-// leaves the class to be inferred and sets the guidance a class gets), the guidance weight
-// (nil: the manifest's default, for inpainting its inpainting weight) and the Langevin steps
-// (0: the manifest's).
+// leaves the class to the sampler to infer, infer.AutoClass), the guidance weight (nil: the
+// sampler's default, the manifest's guidance_default or for inpainting its inpainting weight)
+// and the Langevin steps (0: the manifest's).
 func (s *server) options(seed uint64, class string, guidance *float64, steps int, inpaint bool) (infer.SampleOptions, error) {
 	o := infer.SampleOptions{Seed: seed, Steps: steps, Batch: sampleChunk}
 	if steps < 0 {
@@ -113,24 +113,19 @@ func (s *server) options(seed uint64, class string, guidance *float64, steps int
 	if len(s.m.Classes) == 0 {
 		return o, badField("class", "model %s is unconditional (its manifest lists no classes); leave class out", s.model)
 	}
-	var id int64
-	if !inpaint || class != autoClass {
-		var err error
-		if id, err = s.m.ClassID(class); err != nil {
+	if inpaint && class == autoClass {
+		o.Class = infer.AutoClass
+	} else {
+		id, err := s.sampler.ClassID(class)
+		if err != nil {
 			return o, badField("class", "%q is not one of the model's classes: %s", class, s.classList())
 		}
+		o.Class = id
 	}
-	w := s.m.GuidanceDefault
-	if inpaint {
-		w = s.m.InpaintGuidanceWeight()
+	if w := guidance; w != nil && (!(*w >= 0) || math.IsInf(*w, 0)) {
+		return o, badField("guidance", "%g; want a finite weight >= 0", *w)
 	}
-	if guidance != nil {
-		w = *guidance
-	}
-	if !(w >= 0) || math.IsInf(w, 0) {
-		return o, badField("guidance", "%g; want a finite weight >= 0", w)
-	}
-	o.Class, o.Guidance = id, w
+	o.Guidance = guidance
 	return o, nil
 }
 
@@ -214,12 +209,12 @@ func describeType(t reflect.Type) string {
 	return t.String()
 }
 
-// inpaintJob is a checked /v1/inpaint request.
+// inpaintJob is a checked /v1/inpaint request; opts.Class is infer.AutoClass for a class to
+// infer from the known pixels.
 type inpaintJob struct {
-	image      []float32
-	known      []bool
-	opts       infer.SampleOptions
-	inferClass bool // class auto: opts.Class is the most probable class given the known pixels
+	image []float32
+	known []bool
+	opts  infer.SampleOptions
 }
 
 // The classes of an inpainting request besides labels: infer it from the known pixels (the
@@ -326,7 +321,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	}
 	opts.Resample = resample
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
-	job := inpaintJob{opts: opts, inferClass: class == autoClass}
+	job := inpaintJob{opts: opts}
 	for _, name := range []string{"image", "mask"} {
 		data, ok := parts[name]
 		if !ok {

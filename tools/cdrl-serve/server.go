@@ -267,21 +267,20 @@ func (s *server) inpaint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var inferred infer.InferredClass
+	req.opts.Inferred = &inferred
 	x, err := s.withSlot(ctx, func() ([]float32, error) {
-		if req.inferClass {
-			p, err := s.sampler.ClassPosterior(ctx, req.image, req.known, req.opts.Seed)
-			if err != nil {
-				return nil, err
-			}
-			req.opts.Class = infer.MostProbableClass(p)
-		}
 		return s.sampler.Inpaint(ctx, req.image, req.known, 1, req.opts)
 	})
 	if err != nil {
 		return err
 	}
-	if req.opts.Class != bundle.NullClass {
-		w.Header().Set(classHeader, s.m.Classes[req.opts.Class-1])
+	class := req.opts.Class
+	if class == infer.AutoClass {
+		class = inferred.Class
+	}
+	if class != bundle.NullClass {
+		w.Header().Set(classHeader, s.m.Classes[class-1])
 	}
 	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
 	pic, err := infer.ImageFromSample(x, c, h, wd)
