@@ -37,7 +37,7 @@ var unaryOps = map[string]unaryRule{
 		return math.Log1p(math.Exp(x))
 	}, func(x, y, dy *Value, _ *Node) *Value { return Mul(dy, Sigmoid(x)) }},
 	"Relu": {func(x float64, _ *Node) float64 { return math.Max(x, 0) }, func(x, y, dy *Value, _ *Node) *Value {
-		return Where(Greater(x, Scalar(x.g, 0)), dy, ZerosLike(dy))
+		return Mul(dy, positive(x))
 	}},
 	"LeakyRelu": {func(x float64, n *Node) float64 {
 		if x < 0 {
@@ -45,7 +45,9 @@ var unaryOps = map[string]unaryRule{
 		}
 		return x
 	}, func(x, y, dy *Value, n *Node) *Value {
-		return Where(Greater(x, Scalar(x.g, 0)), dy, Mul(dy, Scalar(x.g, n.Attrs.Float("alpha", 0.01))))
+		// m + a (1 - m) is exactly 1 or a, so the gradient is dy or a*dy bit for bit.
+		m := positive(x)
+		return Mul(dy, Add(m, Mul(Sub(Scalar(x.g, 1), m), Scalar(x.g, n.Attrs.Float("alpha", 0.01)))))
 	}},
 	"Atan": {func(x float64, _ *Node) float64 { return math.Atan(x) }, func(x, y, dy *Value, _ *Node) *Value {
 		return Div(dy, Add(Scalar(x.g, 1), Mul(x, x)))
@@ -141,6 +143,14 @@ func Sigmoid(x *Value) *Value { return unary("Sigmoid", x, nil) }
 
 // Softplus returns log(1+e^x).
 func Softplus(x *Value) *Value { return unary("Softplus", x, nil) }
+
+// positive returns 1 where x > 0 and 0 elsewhere, in x's type: the mask of the ReLU-family
+// gradients. As a multiplier it is several times cheaper in ONNX Runtime than Where (about
+// 0.9 ms per 1.6M floats against 0.1-0.15 ms for Greater, Cast and Mul each), and Sign is as
+// slow as Where.
+func positive(x *Value) *Value {
+	return Cast(Greater(x, Scalar(x.g, 0)), x.DType())
+}
 
 // Relu returns max(x, 0).
 func Relu(x *Value) *Value { return unary("Relu", x, nil) }
