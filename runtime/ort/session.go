@@ -90,8 +90,7 @@ func newSession(model []byte, cfg SessionConfig, source string) (*Session, error
 	if len(model) == 0 {
 		return nil, fmt.Errorf("ort: load model %s: no data", source)
 	}
-	// ORT reads the declared names, types and shapes through a temporary session.
-	ins, outs, err := onnx.GetInputOutputInfoWithONNXData(model)
+	ins, outs, err := modelInfos(model)
 	if err != nil {
 		return nil, fmt.Errorf("ort: load model %s: %w", source, err)
 	}

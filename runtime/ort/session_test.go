@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	onnx "github.com/yalue/onnxruntime_go"
 
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
@@ -434,5 +437,45 @@ func TestRunDeadlineAndCancelledContext(t *testing.T) {
 	cancelDone()
 	if _, err := s.Run(done, slowInputs(1)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// TestModelInfosMatchORT checks the inputs and outputs read from the model bytes against ONNX
+// Runtime's own listing for every ONNX file the repository holds: the test graphs, the models
+// exported by PyTorch and the embedded bundles.
+func TestModelInfosMatchORT(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"../../testdata/*/*.onnx", "../../models/zoo/*/*.onnx"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("found only %d ONNX files: %v", len(files), files)
+	}
+	if err := ensureInit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantIn, wantOut, err := onnx.GetInputOutputInfoWithONNXData(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, _, err := readSignature(data); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		gotIn, gotOut, err := modelInfos(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !reflect.DeepEqual(gotIn, wantIn) || !reflect.DeepEqual(gotOut, wantOut) {
+			t.Errorf("%s:\n got inputs %v outputs %v\nwant inputs %v outputs %v", f, gotIn, gotOut, wantIn, wantOut)
+		}
 	}
 }
