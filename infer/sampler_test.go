@@ -345,3 +345,13 @@ func TestSampleClose(t *testing.T) {
 		t.Errorf("Sample after Close: %v, want ort.ErrClosed", err)
 	}
 }
+
+// TestDefaultBatch checks the chunk sizes the command-line tools sample with by default.
+func TestDefaultBatch(t *testing.T) {
+	if got := sharedSampler(t, bundles.Digits(t)).DefaultBatch(); got != 256 {
+		t.Errorf("images: DefaultBatch = %d, want 256", got)
+	}
+	if got := sharedSampler(t, bundles.Toy(t)).DefaultBatch(); got != 4096 {
+		t.Errorf("points: DefaultBatch = %d, want 4096", got)
+	}
+}

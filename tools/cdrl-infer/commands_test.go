@@ -169,6 +169,33 @@ func TestSampleMatchesLibrary(t *testing.T) {
 	}
 }
 
+// TestSampleDefaultBatch checks that without --batch the command samples in the model's chunks
+// (infer.Sampler.DefaultBatch: all 300 toy points in one, where images would take 256).
+func TestSampleDefaultBatch(t *testing.T) {
+	toy := bundles.Toy(t)
+	path := filepath.Join(t.TempDir(), "x.npy")
+	run(t, "sample", "--model", toy, "--n", "300", "--seed", "4", "--steps", "2", "--out", path)
+	b, err := bundle.ReadDir(toy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.DefaultBatch(); got < 300 {
+		t.Fatalf("DefaultBatch of a point model = %d, want at least 300", got)
+	}
+	want, err := s.Sample(context.Background(), 300, infer.SampleOptions{Seed: 4, Steps: 2, Batch: s.DefaultBatch()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readNpyT(t, path).Float32; !slices.Equal(got, want) {
+		t.Errorf("the command's samples differ from Sampler.Sample's with Batch = DefaultBatch()")
+	}
+}
+
 // TestSampleSeeds checks that the same seed writes the same file and another seed another.
 func TestSampleSeeds(t *testing.T) {
 	dir := t.TempDir()

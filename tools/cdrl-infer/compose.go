@@ -73,7 +73,7 @@ func runCompose(ctx context.Context, o composeOptions, stdout io.Writer) error {
 	if len(ids) == 0 {
 		return errors.New("--classes: no class labels given; pass e.g. --classes 1,7")
 	}
-	so := o.sampleOptions()
+	so := o.sampleOptions(m)
 	x, err := m.s.Compose(ctx, o.N, ids, so)
 	if err != nil {
 		return err

@@ -11,7 +11,8 @@ const (
 	categorySampling = "sampling"
 )
 
-// defaultBatch is --batch's default: samples per network call, which bounds memory.
+// defaultBatch is --batch's default for energy and ood: inputs per network call, which bounds
+// memory.
 const defaultBatch = 256
 
 // The flags of the sampling commands, declared once; each command lists the ones it takes.
@@ -38,13 +39,19 @@ var (
 	}
 	batchFlag = &ucli.IntFlag{
 		Name: "batch", Value: defaultBatch, EnvVars: []string{"CDRL_BATCH"}, Category: cli.CategoryRuntime,
+		Usage: "chunk size `B` for large N: at most B inputs per network call; 0 = all at once",
+	}
+	// sampleBatchFlag is --batch of the sampling commands, whose default is the model's
+	// (infer.Sampler.DefaultBatch).
+	sampleBatchFlag = &ucli.IntFlag{
+		Name: "batch", EnvVars: []string{"CDRL_BATCH"}, Category: cli.CategoryRuntime, DefaultText: "256 for images, 4096 for points",
 		Usage: "chunk size `B` for large N: at most B inputs per network call (guidance and composition multiply it); 0 = all at once",
 	}
 )
 
 // sampleFlags returns the flags sample, inpaint and compose share, then the runtime flags.
 func sampleFlags(own ...ucli.Flag) []ucli.Flag {
-	flags := append(own, modelFlag, stepsFlag, seedFlag, batchFlag)
+	flags := append(own, modelFlag, stepsFlag, seedFlag, sampleBatchFlag)
 	return append(flags, cli.RuntimeFlags()...)
 }
 
@@ -54,7 +61,7 @@ type genOptions struct {
 	N        int
 	Seed     uint64
 	Steps    int
-	Batch    int
+	Batch    *int     // nil: the model's (infer.Sampler.DefaultBatch)
 	Guidance *float64 // nil: the manifest's guidance_default
 	Out      string
 	Runtime  cli.Runtime
@@ -64,8 +71,11 @@ type genOptions struct {
 func genFrom(c *ucli.Context) genOptions {
 	o := genOptions{
 		Model: c.String(modelFlag.Name), N: c.Int("n"), Seed: c.Uint64(seedFlag.Name),
-		Steps: c.Int(stepsFlag.Name), Batch: c.Int(batchFlag.Name), Out: c.String("out"),
-		Runtime: cli.RuntimeFrom(c),
+		Steps: c.Int(stepsFlag.Name), Out: c.String("out"), Runtime: cli.RuntimeFrom(c),
+	}
+	if c.IsSet(sampleBatchFlag.Name) {
+		b := c.Int(sampleBatchFlag.Name)
+		o.Batch = &b
 	}
 	if c.IsSet(guidanceFlag.Name) {
 		w := c.Float64(guidanceFlag.Name)

@@ -48,7 +48,7 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 	if j.img, err = infer.ReadImage(image, j.c, j.h, j.w); err != nil {
 		return fmt.Errorf("--image: %w", err)
 	}
-	j.so = o.sampleOptions()
+	j.so = o.sampleOptions(j.m)
 	if op == "inpaint" {
 		switch {
 		case class == nullClass:

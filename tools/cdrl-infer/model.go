@@ -95,10 +95,14 @@ func checkGuidance(flag *float64, class int64) error {
 	return nil
 }
 
-// sampleOptions returns the infer options of the shared sampling flags; without --guidance the
-// sampler takes the model's default weight.
-func (o genOptions) sampleOptions() infer.SampleOptions {
-	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: o.Batch, Guidance: o.Guidance}
+// sampleOptions returns the infer options of the shared sampling flags for model m; without
+// --guidance the sampler takes the model's default weight, without --batch its chunk size.
+func (o genOptions) sampleOptions(m *model) infer.SampleOptions {
+	batch := m.s.DefaultBatch()
+	if o.Batch != nil {
+		batch = *o.Batch
+	}
+	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: batch, Guidance: o.Guidance}
 }
 
 // check validates the shared sampling flags.
@@ -108,8 +112,8 @@ func (o genOptions) check() error {
 		return fmt.Errorf("--n %d: want at least 1", o.N)
 	case o.Steps < 0:
 		return fmt.Errorf("--steps %d: want 0 (the model's) or more", o.Steps)
-	case o.Batch < 0:
-		return fmt.Errorf("--batch %d: want 0 (all at once) or more", o.Batch)
+	case o.Batch != nil && *o.Batch < 0:
+		return fmt.Errorf("--batch %d: want 0 (all at once) or more", *o.Batch)
 	}
 	return nil
 }

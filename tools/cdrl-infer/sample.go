@@ -67,7 +67,7 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	if err := checkGuidance(o.Guidance, id); err != nil {
 		return err
 	}
-	so := o.sampleOptions()
+	so := o.sampleOptions(m)
 	so.Class = id
 	x, err := m.s.Sample(ctx, o.N, so)
 	if err != nil {
@@ -101,7 +101,7 @@ func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Tim
 	if err := checkGuidance(o.Guidance, 1); err != nil {
 		return err
 	}
-	so := o.sampleOptions()
+	so := o.sampleOptions(m)
 	for i := range labels {
 		for j := 0; j < o.N; j++ {
 			so.Classes = append(so.Classes, int64(i+1))
