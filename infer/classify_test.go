@@ -93,6 +93,34 @@ func TestClassPosteriorSeeds(t *testing.T) {
 	}
 }
 
+// TestClassPosteriorRuns checks that ClassPosterior splits its probes into initializer runs of
+// at most ClassMaxBatch inputs, each holding whole draws (every class), and runs every class
+// for every draw of every transition it reads.
+func TestClassPosteriorRuns(t *testing.T) {
+	s := sharedSampler(t, bundles.Digits(t))
+	classes := len(s.Manifest().Classes)
+	lo, hi := infer.ClassTransitions(s.Schedule().Levels)
+	for _, draws := range []int{1, 8, 13} {
+		var runs []int
+		restore := infer.ObserveRuns(func(op, graph string, batch int) { runs = append(runs, batch) })
+		_, err := s.ClassPosteriorDraws(context.Background(), barImage(), halfMask(), 1, draws)
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, k := range runs {
+			if k > infer.ClassMaxBatch || k%classes != 0 {
+				t.Errorf("%d draws: a run of %d inputs; want at most %d, whole draws of %d classes", draws, k, infer.ClassMaxBatch, classes)
+			}
+			total += k
+		}
+		if want := classes * draws * (hi - lo + 1); total != want {
+			t.Errorf("%d draws: %d inputs in %d runs, want %d", draws, total, len(runs), want)
+		}
+	}
+}
+
 // TestClassPosteriorErrors checks the errors for an unconditional model, sizes that do not
 // fit, non-finite values and a cancelled context.
 func TestClassPosteriorErrors(t *testing.T) {
