@@ -702,7 +702,7 @@ func TestHelp(t *testing.T) {
 		cmd  string
 		want []string
 	}{
-		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256)", "(default: 1)", "guidance_default", "--steps"}},
+		{"sample", []string{"Examples:", "cdrl-infer sample", `(default: "mnist")`, "(default: 256 for images, 4096 for points)", "(default: 1)", "guidance_default", "--steps"}},
 		{"inpaint", []string{"Examples:", "--invert-mask", "white = generate", "(default: 1)", "--class auto", "--class none", "(default: auto for a conditional model)"}},
 		{"vary", []string{"Examples:", "cdrl-infer vary", "--level L", "(default: 3)"}},
 		{"compose", []string{"Examples:", "--classes", "guidance_default"}},
