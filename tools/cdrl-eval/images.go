@@ -179,7 +179,7 @@ func (e *evaluator) guided(ctx context.Context, sec *section, m *model, clf *cla
 	var guidedTime time.Duration
 	for _, w := range e.o.Weights {
 		st := e.stage(fmt.Sprintf("%s: guided w=%g", m.name, w), len(ids), "samples")
-		so := e.o.sampleOptions()
+		so := e.o.sampleOptions(m)
 		so.Classes, so.Guidance = ids, infer.Weight(w)
 		so.Progress = st.onProgress(m.b.Schedule.Levels)
 		x, err := m.s.Sample(ctx, len(ids), so)
@@ -264,7 +264,7 @@ func (e *evaluator) guidedGrid(m *model, x []float32, w float64, k, per int, dig
 // Frechet distance to the test digits, rate and a grid.
 func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int, n int) error {
 	st := e.stage(m.name+": unguided", n, "samples")
-	so := e.o.sampleOptions()
+	so := e.o.sampleOptions(m)
 	so.Progress = st.onProgress(m.b.Schedule.Levels)
 	x, err := m.s.Sample(ctx, n, so)
 	if err != nil {
@@ -353,7 +353,7 @@ func (e *evaluator) transitions(ctx context.Context, sec *section, m *model, clf
 		if err := sched.Noise(xt, x0, eps, t); err != nil {
 			return err
 		}
-		so := e.o.sampleOptions()
+		so := e.o.sampleOptions(m)
 		so.Progress = st.onProgress(t)
 		out, err := m.s.SampleFrom(ctx, xt, mm, t, so)
 		if err != nil {

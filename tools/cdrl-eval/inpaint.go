@@ -257,7 +257,7 @@ func (e *evaluator) complete(ctx context.Context, m *model, set inpaintSet, mode
 	out := make([]float32, n*digitSize)
 	st := e.stage(fmt.Sprintf("%s: inpaint %s%s", m.name, what, mode.describe()), n, "digits")
 	err := parallel(ctx, n, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
-		so := e.o.sampleOptions()
+		so := e.o.sampleOptions(m)
 		so.Seed, so.Resample = set.seeds[t], mode.resample
 		if mode.inferClass {
 			so.Class, so.Guidance = classes[t], infer.Weight(mode.guidance)

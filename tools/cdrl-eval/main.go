@@ -60,7 +60,6 @@ const (
 	quickPointsN   = 400
 	quickImagesN   = 20
 	quickInpaint   = 4
-	defaultBatch   = 256 // samples per network call (guidance doubles it)
 )
 
 // defaultWeights is the default of --guidance-weights.
@@ -90,8 +89,9 @@ type options struct {
 	Digits string
 	// Steps is the number of Langevin steps per level; 0 uses each model's.
 	Steps int
-	// Batch is the number of samples per network call; 0 samples all at once.
-	Batch int
+	// Batch is the number of samples per network call; 0 samples all at once, nil each
+	// model's chunk size (infer.Sampler.DefaultBatch).
+	Batch *int
 	// Runtime holds the ONNX Runtime flags.
 	Runtime cli.Runtime
 	// Command is the command line, as the report quotes it.
@@ -143,7 +143,7 @@ var (
 		Usage: "Langevin steps `K` per noise level; 0 = each model's own",
 	}
 	batchFlag = &ucli.IntFlag{
-		Name: "batch", Value: defaultBatch, EnvVars: []string{"CDRL_EVAL_BATCH"}, Category: cli.CategoryRuntime,
+		Name: "batch", EnvVars: []string{"CDRL_EVAL_BATCH"}, Category: cli.CategoryRuntime, DefaultText: "256 for images, 4096 for points",
 		Usage: "at most `B` samples per network call (guidance doubles it); 0 = all at once",
 	}
 )
@@ -187,7 +187,11 @@ func optionsFrom(c *ucli.Context) (options, error) {
 	o := options{
 		Out: c.String(outFlag.Name), N: c.Int(nFlag.Name), Inpaint: c.Int(inpaintFlag.Name), Resample: c.Int(resampleFlag.Name),
 		Seed: c.Uint64(seedFlag.Name), Quick: c.Bool(quickFlag.Name), Digits: c.String(digitsFlag.Name),
-		Steps: c.Int(stepsFlag.Name), Batch: c.Int(batchFlag.Name), Runtime: cli.RuntimeFrom(c),
+		Steps: c.Int(stepsFlag.Name), Runtime: cli.RuntimeFrom(c),
+	}
+	if c.IsSet(batchFlag.Name) {
+		b := c.Int(batchFlag.Name)
+		o.Batch = &b
 	}
 	var err error
 	if o.Models, err = parseModels(c.String(modelsFlag.Name)); err != nil {
@@ -247,8 +251,8 @@ func (o options) check() error {
 		return fmt.Errorf("--resample %d: want 0 (plain replacement) or more", o.Resample)
 	case o.Steps < 0:
 		return fmt.Errorf("--steps %d: want 0 (each model's own) or more", o.Steps)
-	case o.Batch < 0:
-		return fmt.Errorf("--batch %d: want 0 (all at once) or more", o.Batch)
+	case o.Batch != nil && *o.Batch < 0:
+		return fmt.Errorf("--batch %d: want 0 (all at once) or more", *o.Batch)
 	}
 	return nil
 }
@@ -286,9 +290,13 @@ func (o options) inpaintM() int {
 	return defaultInpaint
 }
 
-// sampleOptions returns the sampler options every stage starts from.
-func (o options) sampleOptions() infer.SampleOptions {
-	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: o.Batch}
+// sampleOptions returns the sampler options every stage of model m starts from.
+func (o options) sampleOptions(m *model) infer.SampleOptions {
+	batch := m.s.DefaultBatch()
+	if o.Batch != nil {
+		batch = *o.Batch
+	}
+	return infer.SampleOptions{Seed: o.Seed, Steps: o.Steps, Batch: batch}
 }
 
 // evaluator carries what the stages of a run share.

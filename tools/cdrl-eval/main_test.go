@@ -28,7 +28,7 @@ func testOptions(t *testing.T, models ...string) options {
 	}
 	return options{
 		Out: t.TempDir(), Models: models, Seed: 1, Weights: w, Quick: true, Digits: "mnist",
-		Batch: defaultBatch, Runtime: cli.Runtime{Device: "cpu", Threads: 1}, Command: "cdrl-eval --quick",
+		Runtime: cli.Runtime{Device: "cpu", Threads: 1}, Command: "cdrl-eval --quick",
 	}
 }
 

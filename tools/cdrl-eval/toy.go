@@ -67,7 +67,7 @@ func (e *evaluator) evalPoints(ctx context.Context, m *model) (*section, error) 
 		n, e.o.Seed, steps, m.b.Schedule.Levels, provenance(m)))
 
 	st := e.stage(m.name+": sample", n, "samples")
-	so := e.o.sampleOptions()
+	so := e.o.sampleOptions(m)
 	so.Progress = st.onProgress(m.b.Schedule.Levels)
 	x, err := m.s.Sample(ctx, n, so)
 	if err != nil {
