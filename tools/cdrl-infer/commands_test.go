@@ -146,12 +146,11 @@ func TestSampleFormats(t *testing.T) {
 	}
 }
 
-// TestSampleMatchesLibrary checks that the command writes what infer.Sampler.Sample returns.
-func TestSampleMatchesLibrary(t *testing.T) {
-	dig := bundles.Digits(t)
-	path := filepath.Join(t.TempDir(), "x.npy")
-	run(t, "sample", "--model", dig, "--n", "5", "--class", "7", "--guidance", "0.5", "--seed", "11", "--steps", "3", "--batch", "2", "--out", path)
-	b, err := bundle.ReadDir(dig)
+// librarySampler opens the bundle folder dir as the Go API does (one ONNX Runtime thread),
+// for comparing a command's output with the library's; it is closed when the test ends.
+func librarySampler(t *testing.T, dir string) *infer.Sampler {
+	t.Helper()
+	b, err := bundle.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +158,16 @@ func TestSampleMatchesLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestSampleMatchesLibrary checks that the command writes what infer.Sampler.Sample returns.
+func TestSampleMatchesLibrary(t *testing.T) {
+	dig := bundles.Digits(t)
+	path := filepath.Join(t.TempDir(), "x.npy")
+	run(t, "sample", "--model", dig, "--n", "5", "--class", "7", "--guidance", "0.5", "--seed", "11", "--steps", "3", "--batch", "2", "--out", path)
+	s := librarySampler(t, dig)
 	want, err := s.Sample(context.Background(), 5, infer.SampleOptions{Seed: 11, Class: 2, Guidance: infer.Weight(0.5), Steps: 3, Batch: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -175,15 +183,7 @@ func TestSampleDefaultBatch(t *testing.T) {
 	toy := bundles.Toy(t)
 	path := filepath.Join(t.TempDir(), "x.npy")
 	run(t, "sample", "--model", toy, "--n", "300", "--seed", "4", "--steps", "2", "--out", path)
-	b, err := bundle.ReadDir(toy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := librarySampler(t, toy)
 	if got := s.DefaultBatch(); got < 300 {
 		t.Fatalf("DefaultBatch of a point model = %d, want at least 300", got)
 	}
@@ -499,15 +499,7 @@ func TestOOD(t *testing.T) {
 		t.Errorf("scores of a folder:\n%s", strings.Join(lines, "\n"))
 	}
 	// The folder's scores are Sampler.OOD's.
-	b, err := bundle.ReadDir(dig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := librarySampler(t, dig)
 	x, err := infer.ReadImage(filepath.Join(imgs, "b.png"), 1, 28, 28)
 	if err != nil {
 		t.Fatal(err)
@@ -522,7 +514,7 @@ func TestOOD(t *testing.T) {
 
 	// --level scores with another level's energy; a bundle whose manifest names an ood_level
 	// scores with that level unless --level says otherwise.
-	levels := b.Schedule.Levels
+	levels := s.Schedule().Levels
 	atTop, err := s.OODAt(context.Background(), x, 1, levels-1)
 	if err != nil {
 		t.Fatal(err)
@@ -631,15 +623,7 @@ func TestEnergyModel(t *testing.T) {
 	if !e.Shape.Equal(tensor.Shape{3}) || !g.Shape.Equal(tensor.Shape{3, 2}) {
 		t.Fatalf("shapes %v and %v, want (3) and (3,2)", e.Shape, g.Shape)
 	}
-	b, err := bundle.ReadDir(toy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := librarySampler(t, toy)
 	x := []float32{1, 2, -3, 0.5, 4, -4}
 	f, _, err := s.Energy(context.Background(), x, 3, 1, nil)
 	if err != nil {
