@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/runtime/ort"
@@ -107,5 +111,32 @@ func TestParsePeer(t *testing.T) {
 	}
 	if _, err := runPeers(context.Background(), "/usr/bin/python3", t.TempDir()); err == nil || !strings.Contains(err.Error(), "--peer-dir") {
 		t.Errorf("error %v, want one naming --peer-dir", err)
+	}
+}
+
+// TestRunPeersRelativeDir runs stand-in reference scripts (shell scripts that print a
+// BENCH_JSON line, run by sh in place of Python) from a --peer-dir given relative to the
+// working directory, the form the README's command uses.
+func TestRunPeersRelativeDir(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "bench")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range peerRuns {
+		script := fmt.Sprintf("echo 'BENCH_JSON {\"table\": {\"%s\": 0.0%d}}'\n", p.key, i+1)
+		if err := os.WriteFile(filepath.Join(dir, p.script), []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(root)
+	got, err := runPeers(context.Background(), "sh", "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range peerRuns {
+		if want := time.Duration(i+1) * 10 * time.Millisecond; got[p.workload] != want {
+			t.Errorf("%s: %v, want %v", p.workload, got[p.workload], want)
+		}
 	}
 }

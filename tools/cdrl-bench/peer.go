@@ -42,7 +42,9 @@ func runPeers(ctx context.Context, python, dir string) (map[string]time.Duration
 		}
 		defer os.RemoveAll(tmp)
 		fmt.Fprintf(os.Stderr, "running the PyTorch reference %s ...\n", p.script)
-		cmd := exec.CommandContext(ctx, python, append(append([]string{script}, p.args...), "--out", tmp)...)
+		// The script runs in dir (the references import their shared modules from there), so
+		// it is named relative to it: script itself would not resolve for a relative dir.
+		cmd := exec.CommandContext(ctx, python, append(append([]string{p.script}, p.args...), "--out", tmp)...)
 		cmd.Dir = dir
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
