@@ -89,16 +89,11 @@ func (b *Bundle) checkFile(p *problems, field, name string) {
 	p.errs = append(p.errs, &Error{File: p.file, Field: field, Problem: problem, Err: err})
 }
 
-// ReadGraph returns the content of the graph file of a role: GraphEnergy, GraphInitializer or
-// GraphLangevin.
+// ReadGraph returns the content of the graph file of a role: GraphEnergy or GraphInitializer.
 func (b *Bundle) ReadGraph(role string) ([]byte, error) {
 	g := b.graph(role)
 	if g == nil {
-		switch role {
-		case GraphEnergy, GraphInitializer, GraphLangevin:
-			return nil, fmt.Errorf("bundle: %s: the bundle has no %s graph", b.path(ManifestFile), role)
-		}
-		return nil, fmt.Errorf("bundle: read graph %q: not a graph role; want %s, %s or %s", role, GraphEnergy, GraphInitializer, GraphLangevin)
+		return nil, fmt.Errorf("bundle: read graph %q: not a graph role; want %s or %s", role, GraphEnergy, GraphInitializer)
 	}
 	data, err := fs.ReadFile(b.FS, g.File)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 )
 
 // testManifest returns a valid MNIST-like image manifest; conditional adds the ten digit
-// classes, langevin the fused Langevin graph.
-func testManifest(conditional, langevin bool) *Manifest {
+// classes.
+func testManifest(conditional bool) *Manifest {
 	m := &Manifest{
 		Format:   Format,
 		Version:  Version,
@@ -38,11 +38,6 @@ func testManifest(conditional, langevin bool) *Manifest {
 			Notes:      "test bundle",
 		},
 	}
-	if langevin {
-		m.Graphs.Langevin = &Graph{File: "langevin.onnx",
-			Inputs:  []string{"y0", "x_t", "logsnr", "noise", "s", "q"},
-			Outputs: []string{"y"}}
-	}
 	if conditional {
 		m.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 		m.GuidanceDefault = 0.7
@@ -50,9 +45,6 @@ func testManifest(conditional, langevin bool) *Manifest {
 		m.InpaintGuidance = &w
 		m.Graphs.Energy.Inputs = append(m.Graphs.Energy.Inputs, "class")
 		m.Graphs.Initializer.Inputs = append(m.Graphs.Initializer.Inputs, "class")
-		if langevin {
-			m.Graphs.Langevin.Inputs = append(m.Graphs.Langevin.Inputs, "class", "guidance")
-		}
 	}
 	return m
 }
@@ -100,16 +92,14 @@ func checkErr(t *testing.T, err error, fragments ...string) {
 
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
-		name                  string
-		conditional, langevin bool
+		name        string
+		conditional bool
 	}{
-		{"unconditional", false, false},
-		{"conditional", true, false},
-		{"conditional with langevin graph", true, true},
-		{"unconditional with langevin graph", false, true},
+		{"unconditional", false},
+		{"conditional", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := testManifest(tc.conditional, tc.langevin)
+			m := testManifest(tc.conditional)
 			graphs := testGraphs(m)
 			dir := filepath.Join(t.TempDir(), "mnist")
 			if err := Write(dir, m, graphs); err != nil {
@@ -181,17 +171,17 @@ func TestReadFiles(t *testing.T) {
 			[]string{`manifest.json: graphs.energy.file: "energy.onnx" is not in the bundle`}, true},
 		{"initializer file empty", func(f fstest.MapFS) { f["initializer.onnx"].Data = nil },
 			[]string{`manifest.json: graphs.initializer.file: "initializer.onnx" is empty`}, false},
-		{"langevin file is a folder", func(f fstest.MapFS) {
-			delete(f, "langevin.onnx")
-			f["langevin.onnx/inner"] = &fstest.MapFile{Data: []byte("x")}
-		}, []string{`graphs.langevin.file: "langevin.onnx" is not a regular file`}, false},
+		{"initializer file is a folder", func(f fstest.MapFS) {
+			delete(f, "initializer.onnx")
+			f["initializer.onnx/inner"] = &fstest.MapFile{Data: []byte("x")}
+		}, []string{`graphs.initializer.file: "initializer.onnx" is not a regular file`}, false},
 		{"two files missing", func(f fstest.MapFS) {
 			delete(f, "energy.onnx")
 			delete(f, "initializer.onnx")
 		}, []string{`graphs.energy.file: "energy.onnx" is not`, `graphs.initializer.file: "initializer.onnx" is not`}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fsys := testFS(t, testManifest(true, true))
+			fsys := testFS(t, testManifest(true))
 			tc.edit(fsys)
 			b, err := Read(fsys)
 			checkErr(t, err, tc.want...)
@@ -207,7 +197,7 @@ func TestReadFiles(t *testing.T) {
 
 func TestReadDirErrors(t *testing.T) {
 	root := t.TempDir()
-	m := testManifest(false, false)
+	m := testManifest(false)
 	dir := filepath.Join(root, "toy")
 	if err := Write(dir, m, testGraphs(m)); err != nil {
 		t.Fatal(err)
@@ -246,7 +236,7 @@ func TestPathTraversal(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
-			m := testManifest(false, false)
+			m := testManifest(false)
 			dir := filepath.Join(root, "b")
 			if err := Write(dir, m, testGraphs(m)); err != nil {
 				t.Fatal(err)
@@ -278,7 +268,7 @@ func TestPathTraversal(t *testing.T) {
 }
 
 func TestReadGraph(t *testing.T) {
-	m := testManifest(true, false)
+	m := testManifest(true)
 	fsys := testFS(t, m)
 	b, err := Read(fsys)
 	if err != nil {
@@ -289,8 +279,8 @@ func TestReadGraph(t *testing.T) {
 		edit       func(fstest.MapFS)
 		want       string
 	}{
-		{"no langevin graph", GraphLangevin, nil, "bundle: manifest.json: the bundle has no langevin graph"},
-		{"unknown role", "score", nil, `bundle: read graph "score": not a graph role; want energy, initializer or langevin`},
+		{"unknown role", "score", nil, `bundle: read graph "score": not a graph role; want energy or initializer`},
+		{"removed role", "langevin", nil, `bundle: read graph "langevin": not a graph role; want energy or initializer`},
 		{"removed after Read", GraphEnergy, func(f fstest.MapFS) { delete(f, "energy.onnx") }, "bundle: energy.onnx: "},
 		{"emptied after Read", GraphInitializer, func(f fstest.MapFS) { f["initializer.onnx"].Data = nil },
 			"bundle: initializer.onnx: empty file; want the initializer graph in ONNX form"},
@@ -309,9 +299,9 @@ func TestReadGraph(t *testing.T) {
 }
 
 func TestClassID(t *testing.T) {
-	cond := testManifest(true, false)
-	uncond := testManifest(false, false)
-	many := testManifest(false, false)
+	cond := testManifest(true)
+	uncond := testManifest(false)
+	many := testManifest(false)
 	for i := range 30 {
 		many.Classes = append(many.Classes, "c"+strings.Repeat("x", i))
 	}

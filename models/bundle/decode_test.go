@@ -103,6 +103,8 @@ func TestDecode(t *testing.T) {
 			[]string{"manifest.json: colour: unknown field; the manifest has format, version, kind, shape, range, classes,"}, "", false},
 		{"unknown nested field", []jsonEdit{set("langevin.tweedy", true)},
 			[]string{"manifest.json: langevin.tweedy: unknown field; langevin has steps, b, c_mode, tweedie"}, "", false},
+		{"fused langevin graph", []jsonEdit{set("graphs.langevin", map[string]any{"file": "langevin.onnx"})},
+			[]string{"manifest.json: graphs.langevin: unknown field; graphs has energy, initializer"}, "", false},
 		{"unknown graph field", []jsonEdit{set("graphs.energy.opset", 17)},
 			[]string{"graphs.energy.opset: unknown field; graphs.energy has file, inputs, outputs"}, "", false},
 		{"unknown provenance field", []jsonEdit{set("provenance.gpu", "h200")},
@@ -146,7 +148,7 @@ func TestDecode(t *testing.T) {
 			[]string{`graphs.energy.file: "../../etc/passwd.onnx" is not a plain file name`}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fsys := testFS(t, testManifest(true, false))
+			fsys := testFS(t, testManifest(true))
 			data := fsys[ManifestFile].Data
 			for _, e := range tc.edits {
 				data = e(t, data)
@@ -176,7 +178,6 @@ func TestDecodeOptional(t *testing.T) {
 	}{
 		{"no classes", false, []jsonEdit{del("classes")}},
 		{"null classes", false, []jsonEdit{set("classes", nil)}},
-		{"null langevin graph", false, []jsonEdit{set("graphs.langevin", nil)}},
 		{"empty provenance", true, []jsonEdit{set("provenance", map[string]any{})}},
 		{"compact JSON", true, []jsonEdit{raw(func(d []byte) []byte {
 			var buf bytes.Buffer
@@ -187,7 +188,7 @@ func TestDecodeOptional(t *testing.T) {
 		})}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fsys := testFS(t, testManifest(tc.conditional, false))
+			fsys := testFS(t, testManifest(tc.conditional))
 			data := fsys[ManifestFile].Data
 			for _, e := range tc.edits {
 				data = e(t, data)
@@ -203,7 +204,7 @@ func TestDecodeOptional(t *testing.T) {
 // FuzzDecode checks that no manifest text makes decoding panic, and that whatever decodes
 // also validates and survives a round trip through JSON.
 func FuzzDecode(f *testing.F) {
-	for _, m := range []*Manifest{testManifest(true, true), testManifest(false, false)} {
+	for _, m := range []*Manifest{testManifest(true), testManifest(false)} {
 		data, err := json.Marshal(m)
 		if err != nil {
 			f.Fatal(err)

@@ -10,11 +10,10 @@
 //	manifest.json      what the model generates, its schedule and sampler, its graphs, provenance
 //	energy.onnx        inputs x, logsnr [, class] -> outputs energy, grad
 //	initializer.onnx   inputs x, logsnr [, class] -> output y
-//	langevin.onnx      optional: inputs y0, x_t, logsnr, noise, s, q [, class, guidance] -> output y
 //
 // The graph file names are whatever the manifest's graphs section says; those above are the
-// usual ones. The Input* and Output* constants name the graphs' inputs and outputs; class (and
-// guidance) are present exactly when the manifest lists classes. A user-facing class label
+// usual ones. The Input* and Output* constants name the graphs' inputs and outputs; class is
+// present exactly when the manifest lists classes. A user-facing class label
 // Classes[i] has the internal id i+1, and id 0 (NullClass) is the null class; ClassID and Label
 // translate.
 //
@@ -44,7 +43,7 @@
 // b > 0 and c_mode "image" or "toy"; a finite guidance weight, 0 or above, and 0 without
 // classes; an OOD level 0..levels-1 (set in version 2 and later); an inpainting guidance weight,
 // when set, that is finite, 0 or above, and 0 without classes (version 3 and later); energy and
-// initializer graphs (and optionally a Langevin graph) in distinct files with plain names ending in ".onnx" (no
+// initializer graphs in distinct files with plain names ending in ".onnx" (no
 // folders, no "..", not hidden from go:embed, only letters, digits, '.', '-' and '_'), each
 // listing exactly its required input and output names;
 // an RFC 3339 provenance date when there is one, and finite figures. A bundle returned by Read

@@ -34,25 +34,17 @@ const (
 const (
 	GraphEnergy      = "energy"      // energy.onnx: the energy and its input gradient
 	GraphInitializer = "initializer" // initializer.onnx: the initializer's proposal mean
-	GraphLangevin    = "langevin"    // langevin.onnx (optional): K fused Langevin steps
 )
 
 // Input and output names of the graphs (design.md section 6). A graph's manifest entry lists
-// exactly these names; "class" (and, for the Langevin graph, "guidance") appear if and only if
-// the model has classes.
+// exactly these names; "class" appears if and only if the model has classes.
 const (
-	InputX        = "x"        // energy, initializer: the sample (N, ...shape)
-	InputLogSNR   = "logsnr"   // all graphs: the logSNR per sample (N)
-	InputClass    = "class"    // all graphs, conditional models only: int64 class id per sample (N)
-	InputY0       = "y0"       // langevin: the chain's start, the initializer proposal (N, ...shape)
-	InputXt       = "x_t"      // langevin: the noisier level the chain is conditioned on (N, ...shape)
-	InputNoise    = "noise"    // langevin: the standard normal noise of every step (K, N, ...shape)
-	InputStepStd  = "s"        // langevin: the Langevin noise std s_t per sample (N)
-	InputStepPull = "q"        // langevin: the pull towards x_t, q_t per sample (N)
-	InputGuidance = "guidance" // langevin, conditional models only: the guidance weight w
-	OutputEnergy  = "energy"   // energy: f(x) per sample (N), higher = more probable
-	OutputGrad    = "grad"     // energy: df/dx, shaped like x
-	OutputY       = "y"        // initializer: the proposal mean; langevin: the chain's end y_K
+	InputX       = "x"      // energy, initializer: the sample (N, ...shape)
+	InputLogSNR  = "logsnr" // all graphs: the logSNR per sample (N)
+	InputClass   = "class"  // all graphs, conditional models only: int64 class id per sample (N)
+	OutputEnergy = "energy" // energy: f(x) per sample (N), higher = more probable
+	OutputGrad   = "grad"   // energy: df/dx, shaped like x
+	OutputY      = "y"      // initializer: the proposal mean
 )
 
 // NullClass is the internal class id of the null (unconditional) class.
@@ -121,14 +113,14 @@ type Langevin struct {
 	Tweedie bool `json:"tweedie"`
 }
 
-// Graphs names the graph files of a bundle.
+// Graphs names the graph files of a bundle. There is no fused K-step Langevin graph: samplers
+// run the steps from Go between energy runs (a fused program measured hardly faster on the
+// CPU; README "Benchmarks").
 type Graphs struct {
 	// Energy is the energy graph (required).
 	Energy Graph `json:"energy"`
 	// Initializer is the initializer graph (required).
 	Initializer Graph `json:"initializer"`
-	// Langevin is the fused K-step Langevin graph, nil when the bundle has none.
-	Langevin *Graph `json:"langevin,omitempty"`
 }
 
 // Graph is one graph file of a bundle and the names of its inputs and outputs.
@@ -198,17 +190,12 @@ type graphRole struct {
 	g    *Graph
 }
 
-// graphList returns the manifest's graphs in role order: energy, initializer, then the Langevin
-// graph if there is one.
+// graphList returns the manifest's graphs in role order: energy, then initializer.
 func (m *Manifest) graphList() []graphRole {
-	list := []graphRole{{GraphEnergy, &m.Graphs.Energy}, {GraphInitializer, &m.Graphs.Initializer}}
-	if m.Graphs.Langevin != nil {
-		list = append(list, graphRole{GraphLangevin, m.Graphs.Langevin})
-	}
-	return list
+	return []graphRole{{GraphEnergy, &m.Graphs.Energy}, {GraphInitializer, &m.Graphs.Initializer}}
 }
 
-// graph returns the graph of a role, or nil when the manifest has none.
+// graph returns the graph of a role, or nil for a name that is not a graph role.
 func (m *Manifest) graph(role string) *Graph {
 	for _, gr := range m.graphList() {
 		if gr.role == role {

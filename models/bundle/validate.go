@@ -265,12 +265,6 @@ func wantNames(role string, conditional bool) (inputs, outputs []string) {
 		inputs, outputs = []string{InputX, InputLogSNR}, []string{OutputEnergy, OutputGrad}
 	case GraphInitializer:
 		inputs, outputs = []string{InputX, InputLogSNR}, []string{OutputY}
-	case GraphLangevin:
-		inputs = []string{InputY0, InputXt, InputLogSNR, InputNoise, InputStepStd, InputStepPull}
-		outputs = []string{OutputY}
-		if conditional {
-			inputs = append(inputs, InputGuidance)
-		}
 	}
 	if conditional {
 		inputs = append(inputs, InputClass)

@@ -28,7 +28,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"inputs in any order", func(m *Manifest) { m.Graphs.Energy.Outputs = []string{"grad", "energy"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := testManifest(false, true)
+			m := testManifest(false)
 			tc.edit(m)
 			if err := m.Validate(); err != nil {
 				t.Fatal(err)
@@ -120,7 +120,7 @@ func TestValidateRejects(t *testing.T) {
 			`graphs.initializer.file: "../initializer.onnx" is not a plain file name in the bundle folder (no folders, no "..")`},
 		{"absolute", false, func(m *Manifest) { m.Graphs.Energy.File = "/tmp/energy.onnx" }, `graphs.energy.file: "/tmp/energy.onnx" is not a plain file name`},
 		{"backslash", false, func(m *Manifest) { m.Graphs.Energy.File = `sub\energy.onnx` }, "is not a plain file name"},
-		{"dot dot", false, func(m *Manifest) { m.Graphs.Langevin.File = ".." }, `graphs.langevin.file: ".." is not a plain file name`},
+		{"dot dot", false, func(m *Manifest) { m.Graphs.Initializer.File = ".." }, `graphs.initializer.file: ".." is not a plain file name`},
 		{"hidden", false, func(m *Manifest) { m.Graphs.Energy.File = ".energy.onnx" }, `graphs.energy.file: ".energy.onnx" starts with ".", which go:embed leaves out`},
 		{"underscore", false, func(m *Manifest) { m.Graphs.Energy.File = "_energy.onnx" }, `starts with "_", which go:embed leaves out`},
 		{"space", false, func(m *Manifest) { m.Graphs.Energy.File = "my energy.onnx" }, "has characters other than letters, digits"},
@@ -151,14 +151,6 @@ func TestValidateRejects(t *testing.T) {
 		{"initializer outputs energy", false, func(m *Manifest) { m.Graphs.Initializer.Outputs = []string{"energy"} },
 			`graphs.initializer.outputs: "energy" is not an output of this graph; want y`},
 		{"initializer no outputs", false, func(m *Manifest) { m.Graphs.Initializer.Outputs = nil }, `graphs.initializer.outputs: "y" is missing`},
-		{"langevin without noise", false, func(m *Manifest) { m.Graphs.Langevin.Inputs = []string{"y0", "x_t", "logsnr", "s", "q"} },
-			`graphs.langevin.inputs: "noise" is missing; want y0, x_t, logsnr, noise, s, q`},
-		{"langevin guidance without classes", false, func(m *Manifest) {
-			m.Graphs.Langevin.Inputs = append(m.Graphs.Langevin.Inputs, "guidance")
-		}, `graphs.langevin.inputs: has "guidance", but the model has no classes`},
-		{"langevin without guidance", true, func(m *Manifest) {
-			m.Graphs.Langevin.Inputs = []string{"y0", "x_t", "logsnr", "noise", "s", "q", "class"}
-		}, `graphs.langevin.inputs: "guidance" is missing; want y0, x_t, logsnr, noise, s, q, guidance, class`},
 		{"energy guidance input", true, func(m *Manifest) { m.Graphs.Energy.Inputs = append(m.Graphs.Energy.Inputs, "guidance") },
 			`graphs.energy.inputs: "guidance" is not an input of this graph`},
 
@@ -170,7 +162,7 @@ func TestValidateRejects(t *testing.T) {
 		{"NaN figure", false, func(m *Manifest) { m.Provenance.Figures["fid"] = nan }, "provenance.figures.fid: NaN is not finite"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := testManifest(tc.conditional, true)
+			m := testManifest(tc.conditional)
 			tc.edit(m)
 			err := m.Validate()
 			checkErr(t, err, "bundle: manifest.json: ", tc.want)
@@ -186,7 +178,7 @@ func TestValidateRejects(t *testing.T) {
 func longName(n int) string { return strings.Repeat("a", n-len(".onnx")) + ".onnx" }
 
 func TestValidateReportsAll(t *testing.T) {
-	m := testManifest(false, false)
+	m := testManifest(false)
 	m.Langevin.Steps, m.Langevin.CMode, m.Graphs.Energy.File = 0, "foo", "../e.onnx"
 	err := m.Validate()
 	checkErr(t, err, "langevin.steps: 0", `langevin.c_mode: "foo"`, `graphs.energy.file: "../e.onnx"`)
@@ -196,7 +188,7 @@ func TestValidateReportsAll(t *testing.T) {
 }
 
 func TestValidateNewerVersionStops(t *testing.T) {
-	m := testManifest(false, false)
+	m := testManifest(false)
 	m.Version, m.Kind = Version+1, "audio"
 	err := m.Validate()
 	checkErr(t, err, fmt.Sprintf("newer cdrl-go (version %d)", Version+1))

@@ -13,8 +13,7 @@ import (
 )
 
 // Write writes a bundle into the folder dir: the graph files (graphs maps each role of the
-// manifest, GraphEnergy, GraphInitializer and, if the manifest has one, GraphLangevin, to the
-// file's content) and manifest.json. It validates m first.
+// manifest, GraphEnergy and GraphInitializer, to the file's content) and manifest.json. It validates m first.
 //
 // The bundle appears whole or not at all: Write builds it in a hidden folder beside dir
 // (".DIR.tmp-*"), syncs every file, reads it back, and only then renames it to dir. An existing

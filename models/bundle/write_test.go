@@ -49,14 +49,14 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 func TestWriteNew(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "toy2d")
-	m := testManifest(true, true)
+	m := testManifest(true)
 	if err := Write(dir, m, testGraphs(m)); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := listDir(t, root), []string{"toy2d"}; !slices.Equal(got, want) {
 		t.Errorf("parent folder holds %q, want %q", got, want)
 	}
-	want := []string{"energy.onnx", "initializer.onnx", "langevin.onnx", "manifest.json"}
+	want := []string{"energy.onnx", "initializer.onnx", "manifest.json"}
 	if got := listDir(t, dir); !slices.Equal(got, want) {
 		t.Errorf("bundle folder holds %q, want %q", got, want)
 	}
@@ -83,7 +83,7 @@ func TestWriteNew(t *testing.T) {
 func TestWriteReplaces(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		old  map[string]string // nil: write an older bundle with a Langevin graph
+		old  map[string]string // nil: write an older bundle with another energy file name
 	}{
 		{"older bundle", nil},
 		{"empty folder", map[string]string{}},
@@ -93,8 +93,9 @@ func TestWriteReplaces(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "mnist")
 			if tc.old == nil {
-				old := testManifest(false, true)
+				old := testManifest(false)
 				old.Provenance.Iterations = 100
+				old.Graphs.Energy.File = "energy-old.onnx"
 				if err := Write(dir, old, testGraphs(old)); err != nil {
 					t.Fatal(err)
 				}
@@ -102,7 +103,7 @@ func TestWriteReplaces(t *testing.T) {
 				writeFiles(t, dir, tc.old)
 			}
 
-			m := testManifest(true, false)
+			m := testManifest(true)
 			if err := Write(dir, m, testGraphs(m)); err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +141,7 @@ func TestWriteFailureKeepsOld(t *testing.T) {
 			"graphs: no content for the initializer graph (initializer.onnx)", false},
 		{"graph empty", "b", func(_ *Manifest, g map[string][]byte) { g[GraphEnergy] = nil },
 			"graphs: the energy graph (energy.onnx) is empty", false},
-		{"graph not in manifest", "b", func(_ *Manifest, g map[string][]byte) { g[GraphLangevin] = []byte("x") },
+		{"graph not in manifest", "b", func(_ *Manifest, g map[string][]byte) { g["langevin"] = []byte("x") },
 			`graphs: "langevin" is not a graph of the manifest; graphs has energy, initializer`, false},
 		{"unknown role", "b", func(_ *Manifest, g map[string][]byte) { g["score"] = []byte("x") },
 			`graphs: "score" is not a graph of the manifest`, false},
@@ -150,7 +151,7 @@ func TestWriteFailureKeepsOld(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, tc.base)
-			old := testManifest(false, false)
+			old := testManifest(false)
 			oldGraphs := testGraphs(old)
 			short := filepath.Join(root, "short") // Write cannot make the long-named folder either
 			if err := Write(short, old, oldGraphs); err != nil {
@@ -160,7 +161,7 @@ func TestWriteFailureKeepsOld(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			m := testManifest(true, false)
+			m := testManifest(true)
 			graphs := testGraphs(m)
 			tc.edit(m, graphs)
 			err := Write(dir, m, graphs)
@@ -203,7 +204,7 @@ func TestWriteRefuses(t *testing.T) {
 			dir := filepath.Join(root, "out")
 			writeFiles(t, dir, tc.files)
 			before := listDir(t, dir)
-			m := testManifest(false, false)
+			m := testManifest(false)
 			checkErr(t, Write(dir, m, testGraphs(m)), "bundle: write "+dir+": ", tc.want)
 			if got := listDir(t, dir); !slices.Equal(got, before) {
 				t.Errorf("folder holds %q after the refused Write, want %q", got, before)
@@ -218,7 +219,7 @@ func TestWriteRefuses(t *testing.T) {
 		root := t.TempDir()
 		p := filepath.Join(root, "model")
 		writeFiles(t, root, map[string]string{"model": "not a folder"})
-		m := testManifest(false, false)
+		m := testManifest(false)
 		checkErr(t, Write(p, m, testGraphs(m)), "it exists and is not a folder")
 		if data, err := os.ReadFile(p); err != nil || string(data) != "not a folder" {
 			t.Errorf("the file changed: %q, %v", data, err)
@@ -226,7 +227,7 @@ func TestWriteRefuses(t *testing.T) {
 	})
 	t.Run("a symbolic link", func(t *testing.T) {
 		root := t.TempDir()
-		m := testManifest(false, false)
+		m := testManifest(false)
 		target := filepath.Join(root, "real")
 		if err := Write(target, m, testGraphs(m)); err != nil {
 			t.Fatal(err)
@@ -241,7 +242,7 @@ func TestWriteRefuses(t *testing.T) {
 		checkErr(t, Write(t.TempDir(), nil, nil), "no manifest given")
 	})
 	t.Run("root", func(t *testing.T) {
-		m := testManifest(false, false)
+		m := testManifest(false)
 		checkErr(t, Write("/", m, testGraphs(m)), "cannot replace a file system's root")
 	})
 }
