@@ -8,8 +8,8 @@
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
 ##   eval   setup, then tools/cdrl-eval on the shipped models (EVAL_MODELS) into EVAL_OUT:
-##          report.md and its PNGs (EVAL_FLAGS: the README's sizes by default; --quick for a
-##          smoke run)
+##          report.md and its PNGs (EVAL_FLAGS: the README's sizes and a table of quality
+##          against the Langevin steps K by default; --quick for a smoke run)
 ##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
@@ -170,7 +170,7 @@ models: setup
 # Models `make eval` evaluates (bundle folders or embedded names), where it writes, extra flags.
 EVAL_MODELS ?= toy2d,mnist
 EVAL_OUT ?= out/eval
-EVAL_FLAGS ?= --n 500 --inpaint 200 --guidance-weights 0,1,3,5,8 --resample 4
+EVAL_FLAGS ?= --n 500 --inpaint 200 --guidance-weights 0,1,3,5,8 --resample 4 --steps-table 15,8,5,3,1,0
 
 eval: setup
 	$(GO) run ./tools/cdrl-eval --models $(EVAL_MODELS) --out $(EVAL_OUT) $(EVAL_FLAGS)

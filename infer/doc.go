@@ -41,12 +41,12 @@
 //
 // The model's defaults are resolved here, once, so that commands, services and evaluations
 // ask the Sampler rather than re-derive them. The zero SampleOptions use the manifest's
-// Langevin steps and, for samples with a class, its guidance weight: guidance_default for
-// Sample, SampleFrom and Compose (GuidanceWeight), its inpainting weight for Inpaint
-// (InpaintGuidanceWeight); Weight(0) turns guidance off. Class AutoClass makes Inpaint infer
-// the class from the known pixels and complete with it (InferClass; SampleOptions.Inferred
-// reports it), ClassID maps a manifest label to a class id, and OOD scores with the
-// manifest's OOD level.
+// Langevin steps (Steps NoLangevin runs none: the initializer's proposals alone) and, for
+// samples with a class, its guidance weight: guidance_default for Sample, SampleFrom and
+// Compose (GuidanceWeight), its inpainting weight for Inpaint (InpaintGuidanceWeight);
+// Weight(0) turns guidance off. Class AutoClass makes Inpaint infer the class from the known
+// pixels and complete with it (InferClass; SampleOptions.Inferred reports it), ClassID maps a
+// manifest label to a class id, and OOD scores with the manifest's OOD level.
 //
 // # Invariants
 //

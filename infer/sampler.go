@@ -147,7 +147,8 @@ type SampleOptions struct {
 	// Inferred, when not nil and Class is AutoClass, receives the class Inpaint inferred from
 	// the known pixels and its probability (InferClass). It is left alone otherwise.
 	Inferred *InferredClass
-	// Steps is the number of Langevin steps per level; 0 means the manifest's.
+	// Steps is the number of Langevin steps per level; 0 means the manifest's, NoLangevin
+	// none.
 	Steps int
 	// Resample, for Inpaint only, repeats every transition Resample more times: the completed
 	// x_{t-1} is noised back to level t with the forward process and the transition runs
@@ -178,6 +179,10 @@ func Weight(w float64) *float64 { return &w }
 // reports it through SampleOptions.Inferred. It needs a conditional model; Sample, SampleFrom
 // and Compose do not take it.
 const AutoClass int64 = -1
+
+// NoLangevin, as SampleOptions.Steps, runs no Langevin step: every level is the initializer's
+// proposal alone. The final denoising step, when the manifest has one, still reads the energy.
+const NoLangevin = -1
 
 // StepInfo says where a sampler is, for SampleOptions.Progress.
 type StepInfo struct {
@@ -337,11 +342,13 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 		return plan{}, fmt.Errorf("infer: %s: n = %d, want at least 1", op, n)
 	}
 	k := o.Steps
-	if k == 0 {
+	switch {
+	case k == 0:
 		k = s.m.Langevin.Steps
-	}
-	if k < 0 {
-		return plan{}, fmt.Errorf("infer: %s: %d Langevin steps, want at least 0", op, k)
+	case k == NoLangevin:
+		k = 0
+	case k < 0:
+		return plan{}, fmt.Errorf("infer: %s: %d Langevin steps; want at least 1, 0 for the manifest's or NoLangevin for none", op, k)
 	}
 	w, what := s.GuidanceWeight(o.Guidance), "guidance"
 	switch op {

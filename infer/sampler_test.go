@@ -301,7 +301,7 @@ func TestSampleErrors(t *testing.T) {
 		want string
 	}{
 		{"n 0", toy, 0, infer.SampleOptions{}, "n = 0"},
-		{"negative steps", toy, 1, infer.SampleOptions{Steps: -1}, "Langevin steps"},
+		{"negative steps", toy, 1, infer.SampleOptions{Steps: -2}, "-2 Langevin steps"},
 		{"negative guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: infer.Weight(-1)}, "guidance -1"},
 		{"nan guidance", dig, 1, infer.SampleOptions{Class: 1, Guidance: infer.Weight(math.NaN())}, "guidance NaN"},
 		{"negative batch", toy, 1, infer.SampleOptions{Batch: -2}, "batch"},

@@ -22,7 +22,7 @@ var maskKinds = [2]string{"lower half unknown", "random 50% of pixels unknown"}
 
 // inpaintSet is what one inpainting measurement completes: M digits, each twice, completion
 // t < M with the lower half of digit t unknown and completion M+t with a random half of its
-// pixels unknown, each completion with its own seed.
+// pixels unknown, each completion with its own seed; lowerHalf's set has the first M alone.
 type inpaintSet struct {
 	x      []float32 // the M digits
 	labels []int     // their true digits
@@ -57,6 +57,14 @@ func newInpaintSet(x []float32, labels []int, masks, seeds *rand.Rand) inpaintSe
 // m returns the number of digits M.
 func (s inpaintSet) m() int { return len(s.labels) }
 
+// completions returns the number of completions: 2M, or M for lowerHalf's set.
+func (s inpaintSet) completions() int { return len(s.seeds) }
+
+// lowerHalf returns the set of the completions with the lower half unknown, with their seeds.
+func (s inpaintSet) lowerHalf() inpaintSet {
+	return inpaintSet{x: s.x, labels: s.labels, seeds: s.seeds[:s.m()]}
+}
+
 // digit returns the digit of completion t.
 func (s inpaintSet) digit(t int) []float32 {
 	j := t % s.m()
@@ -73,11 +81,13 @@ func (s inpaintSet) known(t int) []bool {
 
 // inpaintMode is one way the evaluation inpaints: plain replacement or resampling with the null
 // class, or with the class inferred from the known pixels (infer.Sampler.InferClass) under
-// guidance.
+// guidance; steps, when not 0, replaces --steps (infer.SampleOptions.Steps, for a
+// --steps-table row).
 type inpaintMode struct {
 	resample   int
 	inferClass bool
 	guidance   float64
+	steps      int
 }
 
 // describe names the mode for row names: "" for plain replacement with the null class.
@@ -96,13 +106,14 @@ func (mo inpaintMode) describe() string {
 // true label, with a before/after picture: by plain replacement with the null class, with
 // --resample R > 0 again with resampling, and for a conditional model (digitOf, as
 // classDigits) with the class inferred from the known pixels (inpaintInferred). Every mode
-// inpaints the same digits with the same masks and seeds.
-func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int) error {
+// inpaints the same digits with the same masks and seeds. It returns the test set and, for a
+// conditional model, the class inferred for each of its completions (nil otherwise).
+func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, ref *digitsRef, digitOf []int) (inpaintSet, []int64, error) {
 	mm := min(e.o.inpaintM(), len(ref.labels))
 	test := newInpaintSet(ref.x[:mm*digitSize], ref.labels[:mm], rngFor(e.o.Seed, streamMasks), rngFor(e.o.Seed, streamInpaint))
 	refAcc, err := metrics.Accuracy(ref.pred[:mm], ref.labels[:mm])
 	if err != nil {
-		return err
+		return inpaintSet{}, nil, err
 	}
 	target := fmt.Sprintf("-> %.4f (classifier on the %d originals)", refAcc, mm)
 	modes := []inpaintMode{{}}
@@ -112,25 +123,26 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 	for _, mode := range modes {
 		out, _, err := e.complete(ctx, m, test, mode, nil, "test digits")
 		if err != nil {
-			return err
+			return inpaintSet{}, nil, err
 		}
 		agree, err := agreement(ctx, clf, test, out)
 		if err != nil {
-			return err
+			return inpaintSet{}, nil, err
 		}
 		for k, kind := range maskKinds {
 			sec.add(fmt.Sprintf("inpainting agreement, %s (%d test digits%s)", kind, mm, mode.describe()), fmt.Sprintf("%.4f", agree[k]), target)
 		}
 		fig, err := e.inpaintFigure(m, test, out, mode)
 		if err != nil {
-			return err
+			return inpaintSet{}, nil, err
 		}
 		sec.figures = append(sec.figures, fig)
 	}
-	if len(digitOf) > 0 {
-		return e.inpaintInferred(ctx, sec, m, clf, test, digitOf, target)
+	if len(digitOf) == 0 {
+		return test, nil, nil
 	}
-	return nil
+	picked, err := e.inpaintInferred(ctx, sec, m, clf, test, digitOf, target)
+	return test, picked, err
 }
 
 // inpaintInferred measures inpainting with the class inferred from the known pixels, the
@@ -140,8 +152,8 @@ func (e *evaluator) inpainting(ctx context.Context, sec *section, m *model, clf 
 // with the picture), and the recommended inpaint_guidance: the weight with the best mean
 // agreement of the two masks on M training digits, so that the test figures do not choose the
 // weight they report. The classes are inferred once per digit and mask and shared by the
-// weights.
-func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, test inpaintSet, digitOf []int, target string) error {
+// weights; it returns those of the test digits.
+func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model, clf *classifier.Classifier, test inpaintSet, digitOf []int, target string) ([]int64, error) {
 	mm := test.m()
 	manifestW := m.s.InpaintGuidanceWeight(nil)
 	weights := slices.Clone(e.o.Weights)
@@ -150,7 +162,7 @@ func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model,
 	}
 	picked, rate, err := e.inferClasses(ctx, m, test, "test digits")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for k, kind := range maskKinds {
 		right := 0
@@ -171,11 +183,11 @@ func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model,
 		mode := inpaintMode{inferClass: true, guidance: w}
 		out, rate, err := e.complete(ctx, m, test, mode, picked, "test digits")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		agree, err := agreement(ctx, clf, test, out)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tbl.rows = append(tbl.rows, []string{strconv.FormatFloat(w, 'g', -1, 64), fmt.Sprintf("%.4f", agree[0]), fmt.Sprintf("%.4f", agree[1]), formatRate(rate)})
 		if w != manifestW {
@@ -186,7 +198,7 @@ func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model,
 		}
 		fig, err := e.inpaintFigure(m, test, out, mode)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sec.figures = append(sec.figures, fig)
 	}
@@ -194,26 +206,27 @@ func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model,
 
 	train, err := data.OpenSplit(e.o.Digits, data.Train)
 	if err != nil {
-		return fmt.Errorf("--digits %s: %w", e.o.Digits, err)
+		return nil, fmt.Errorf("--digits %s: %w", e.o.Digits, err)
 	}
 	rng := rngFor(e.o.Seed, streamInpaintWeight)
 	tx, tl, err := classifier.Draw(train, mm, rng)
 	if err != nil {
-		return fmt.Errorf("--digits %s: training digits: %w", e.o.Digits, err)
+		return nil, fmt.Errorf("--digits %s: training digits: %w", e.o.Digits, err)
 	}
 	sel := newInpaintSet(tx, tl, rng, rng)
-	if picked, _, err = e.inferClasses(ctx, m, sel, "training digits"); err != nil {
-		return err
+	selPicked, _, err := e.inferClasses(ctx, m, sel, "training digits")
+	if err != nil {
+		return nil, err
 	}
-	bestW, best := weights[0], [2]float64{-1, -1} // ties go to the weight listed first
+	bestW, best := weights[0], []float64{-1, -1} // ties go to the weight listed first
 	for _, w := range weights {
-		out, _, err := e.complete(ctx, m, sel, inpaintMode{inferClass: true, guidance: w}, picked, "training digits")
+		out, _, err := e.complete(ctx, m, sel, inpaintMode{inferClass: true, guidance: w}, selPicked, "training digits")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		agree, err := agreement(ctx, clf, sel, out)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if agree[0]+agree[1] > best[0]+best[1] {
 			bestW, best = w, agree
@@ -225,14 +238,14 @@ func (e *evaluator) inpaintInferred(ctx context.Context, sec *section, m *model,
 	}
 	sec.add(fmt.Sprintf("recommended inpaint_guidance (best mean agreement of the two masks on %d training digits, class inferred)", mm),
 		fmt.Sprintf("%g (lower half %.4f, random 50%% %.4f)", bestW, best[0], best[1]), now)
-	return nil
+	return picked, nil
 }
 
 // inferClasses returns the most probable class of every completion of set given its known
 // pixels and seed, and the rate in digits per second. what names the digits for the progress
 // line and errors.
 func (e *evaluator) inferClasses(ctx context.Context, m *model, set inpaintSet, what string) ([]int64, float64, error) {
-	picked := make([]int64, 2*set.m())
+	picked := make([]int64, set.completions())
 	st := e.stage(fmt.Sprintf("%s: infer the class of %s", m.name, what), len(picked), "digits")
 	err := parallel(ctx, len(picked), runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
 		c, err := m.s.InferClass(ctx, set.digit(t), set.known(t), set.seeds[t])
@@ -253,12 +266,15 @@ func (e *evaluator) inferClasses(ctx context.Context, m *model, set inpaintSet, 
 // completion t when the mode infers the class, and returns the completions and their rate per
 // second. what names the digits for the progress line and errors.
 func (e *evaluator) complete(ctx context.Context, m *model, set inpaintSet, mode inpaintMode, classes []int64, what string) ([]float32, float64, error) {
-	n := 2 * set.m()
+	n := set.completions()
 	out := make([]float32, n*digitSize)
 	st := e.stage(fmt.Sprintf("%s: inpaint %s%s", m.name, what, mode.describe()), n, "digits")
 	err := parallel(ctx, n, runtime.GOMAXPROCS(0), func(ctx context.Context, t int) error {
 		so := e.o.sampleOptions(m)
 		so.Seed, so.Resample = set.seeds[t], mode.resample
+		if mode.steps != 0 {
+			so.Steps = mode.steps
+		}
 		if mode.inferClass {
 			so.Class, so.Guidance = classes[t], infer.Weight(mode.guidance)
 		}
@@ -279,18 +295,19 @@ func (e *evaluator) complete(ctx context.Context, m *model, set inpaintSet, mode
 // rateOf returns n per elapsed second.
 func rateOf(n int, elapsed time.Duration) float64 { return float64(n) / elapsed.Seconds() }
 
-// agreement returns, for each mask kind, the share of set's completions out to which the
-// classifier gives the original's true label.
-func agreement(ctx context.Context, clf *classifier.Classifier, set inpaintSet, out []float32) ([2]float64, error) {
-	var agree [2]float64
-	pred, _, _, err := clf.Classify(ctx, out, 2*set.m())
+// agreement returns, for each mask kind of set (maskKinds; the first alone for lowerHalf's
+// set), the share of set's completions out to which the classifier gives the original's true
+// label.
+func agreement(ctx context.Context, clf *classifier.Classifier, set inpaintSet, out []float32) ([]float64, error) {
+	pred, _, _, err := clf.Classify(ctx, out, set.completions())
 	if err != nil {
-		return agree, err
+		return nil, err
 	}
+	mm := set.m()
+	agree := make([]float64, set.completions()/mm)
 	for k := range agree {
-		mm := set.m()
 		if agree[k], err = metrics.Accuracy(pred[k*mm:(k+1)*mm], set.labels); err != nil {
-			return agree, err
+			return nil, err
 		}
 	}
 	return agree, nil

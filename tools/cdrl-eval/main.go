@@ -11,13 +11,18 @@
 // AUROC against three kinds of outliers at every level, and the sampling rates; the best weight
 // is reported as the recommended guidance_default, the weight that keeps the most inpainted
 // digits (chosen on training digits) as the recommended inpaint_guidance and the level that
-// separates outliers best (chosen on training digits) as the recommended ood_level.
+// separates outliers best (chosen on training digits) as the recommended ood_level. With
+// --steps-table, a conditional image model also gets a table of sample quality against the
+// Langevin steps K per level (K = 0: the initializer alone): guided accuracy at the manifest's
+// guidance weight, the smallest unguided digit share, the Frechet distance, lower-half
+// inpainting agreement with the class inferred, and the sampling rate.
 //
 // Examples:
 //
 //	cdrl-eval
 //	cdrl-eval --models toy2d --out /tmp/eval-toy
 //	cdrl-eval --models runs/mnist/model --guidance-weights 0,1,2 --threads 2
+//	cdrl-eval --models mnist --steps-table 15,8,5,3,1,0
 //	cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick
 package main
 
@@ -89,6 +94,9 @@ type options struct {
 	Digits string
 	// Steps is the number of Langevin steps per level; 0 uses each model's.
 	Steps int
+	// StepsTable lists the Langevin steps K per level of the rows of the table of sample
+	// quality against K (conditional image models; 0: no step); empty: no table.
+	StepsTable []int
 	// Batch is the number of samples per network call; 0 samples all at once, nil each
 	// model's chunk size (infer.Sampler.DefaultBatch).
 	Batch *int
@@ -142,6 +150,11 @@ var (
 		Name: "steps", EnvVars: []string{"CDRL_EVAL_STEPS"}, Category: categorySizes,
 		Usage: "Langevin steps `K` per noise level; 0 = each model's own",
 	}
+	stepsTableFlag = &ucli.StringFlag{
+		Name: "steps-table", EnvVars: []string{"CDRL_EVAL_STEPS_TABLE"}, Category: categorySizes,
+		Usage: "comma-separated Langevin steps per level `K,...` (>= 0; 0 = the initializer alone): a table of guided accuracy, unguided digit share and " +
+			"Frechet distance, lower-half inpainting agreement and sampling rate per K for conditional image models, e.g. 15,8,5,3,1,0 (empty = no table)",
+	}
 	batchFlag = &ucli.IntFlag{
 		Name: "batch", EnvVars: []string{"CDRL_EVAL_BATCH"}, Category: cli.CategoryRuntime, DefaultText: "256 for images, 4096 for points",
 		Usage: "at most `B` samples per network call (guidance doubles it); 0 = all at once",
@@ -163,8 +176,9 @@ Examples:
    cdrl-eval
    cdrl-eval --models toy2d --out /tmp/eval-toy
    cdrl-eval --models runs/mnist/model --guidance-weights 0,1,2 --threads 2
+   cdrl-eval --models mnist --steps-table 15,8,5,3,1,0
    cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick`,
-		Flags: append([]ucli.Flag{outFlag, modelsFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, resampleFlag, quickFlag, seedFlag, stepsFlag, batchFlag},
+		Flags: append([]ucli.Flag{outFlag, modelsFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, resampleFlag, quickFlag, seedFlag, stepsFlag, stepsTableFlag, batchFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
 			o, err := optionsFrom(c)
@@ -200,6 +214,9 @@ func optionsFrom(c *ucli.Context) (options, error) {
 	if o.Weights, err = parseWeights(c.String(weightsFlag.Name)); err != nil {
 		return options{}, err
 	}
+	if o.StepsTable, err = parseStepsTable(c.String(stepsTableFlag.Name)); err != nil {
+		return options{}, err
+	}
 	return o, nil
 }
 
@@ -230,6 +247,26 @@ func parseWeights(s string) ([]float64, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("--guidance-weights %q: no weight given, e.g. %s", s, defaultWeights)
+	}
+	return out, nil
+}
+
+// parseStepsTable parses --steps-table: distinct Langevin step counts K >= 0, in the given
+// order; "" gives none (no table).
+func parseStepsTable(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		k, err := strconv.Atoi(f)
+		if err != nil || k < 0 {
+			return nil, fmt.Errorf("--steps-table %q: %q is not a step count K >= 0", s, f)
+		}
+		if slices.Contains(out, k) {
+			return nil, fmt.Errorf("--steps-table %q: K = %d is listed twice", s, k)
+		}
+		out = append(out, k)
 	}
 	return out, nil
 }

@@ -302,6 +302,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"--models", "toy2d", "--inpaint", "-3"}, "--inpaint -3"},
 		{[]string{"--models", "toy2d", "--resample", "-1"}, "--resample -1"},
 		{[]string{"--models", "toy2d", "--steps", "-1"}, "--steps -1"},
+		{[]string{"--models", "toy2d", "--steps-table", "3,-1"}, `--steps-table "3,-1": "-1" is not a step count K >= 0`},
+		{[]string{"--models", "toy2d", "--steps-table", "3,3"}, `--steps-table "3,3": K = 3 is listed twice`},
+		{[]string{"--models", "toy2d", "--steps-table", "x"}, `--steps-table "x": "x" is not a step count K >= 0`},
 		{[]string{"--models", "toy2d", "--batch", "-1"}, "--batch -1"},
 		{[]string{"--models", "toy2d", "--threads", "-1"}, "--threads must be >= 0"},
 	} {
