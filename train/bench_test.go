@@ -23,7 +23,8 @@ func benchConfigs() map[string]Config {
 
 // BenchmarkIteration times one CDRL training iteration, with the K Langevin steps fused in one
 // program or run one score program per step, on two threads. It also reports the time of the
-// refinement alone per Langevin step.
+// refinement alone per Langevin step and the bytes an iteration hands to ONNX Runtime and
+// takes back (Metrics.Traffic).
 func BenchmarkIteration(b *testing.B) {
 	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64", "mnist-s-b32"} {
 		for _, fused := range []bool{false, true} {
@@ -45,11 +46,14 @@ func BenchmarkIteration(b *testing.B) {
 					b.Fatal(err)
 				}
 				var refine time.Duration
+				var traffic ort.Traffic
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if _, err := tr.step(ctx, bt); err != nil {
+					m, err := tr.step(ctx, bt)
+					if err != nil {
 						b.Fatal(err)
 					}
+					traffic = m.Traffic
 					b.StopTimer()
 					t0 := time.Now()
 					if err := tr.refine(ctx, bt, tr.foldSpectral(tr.st.EBM), levelTensor(bt), classTensor(bt)); err != nil {
@@ -60,6 +64,8 @@ func BenchmarkIteration(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/iter")
 				b.ReportMetric(refine.Seconds()*1e3/float64(b.N*cfg.LangevinSteps), "ms/langevin-step")
+				b.ReportMetric(float64(traffic.BytesIn)/1e6, "MB-in/iter")
+				b.ReportMetric(float64(traffic.BytesOut)/1e6, "MB-out/iter")
 			})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
+	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/optim"
 )
@@ -49,7 +50,24 @@ func (t *trainer) newBatch(n int) *batch {
 func (t *trainer) shapeN(n int) []int { return append([]int{n}, t.shape...) }
 
 // step runs one CDRL iteration (cdrl-method.md 4.2) and returns its metrics.
+// step runs one iteration (iterate) and adds to its metrics what its runs handed to ONNX
+// Runtime and took back, in all and by program.
 func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
+	before := t.traffic()
+	m, err := t.iterate(ctx, b)
+	if err != nil {
+		return m, err
+	}
+	m.ProgramTraffic = make(map[string]ort.Traffic, len(before))
+	for name, now := range t.traffic() {
+		d := now.Sub(before[name])
+		m.ProgramTraffic[name] = d
+		m.Traffic = m.Traffic.Add(d)
+	}
+	return m, nil
+}
+
+func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	step := t.st.Step
 	rng := t.rng
 	// 1. Data, per-sample transitions and the shared-noise pair (x_t, x_{t-1}).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/data"
 )
 
@@ -47,6 +48,51 @@ func TestFusedMatchesLoop(t *testing.T) {
 		}
 		if e := math.Sqrt(num / den); e > 1e-5 {
 			t.Errorf("iteration %d: fused and looped chains differ by %.2e (norm-wise)", it, e)
+		}
+	}
+}
+
+// TestIterationTraffic checks the ONNX Runtime traffic an iteration reports: one run of each
+// program but the refinement, K score runs or one fused run, every run carrying all of its
+// program's parameters, and the total the sum of the programs.
+func TestIterationTraffic(t *testing.T) {
+	for _, fused := range []bool{false, true} {
+		cfg := tinyToy()
+		cfg.Fused = fused
+		tr := newTestTrainer(t, cfg)
+		b := tr.newBatch(cfg.Batch)
+		for it := range 2 {
+			m, err := tr.step(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum ort.Traffic
+			for _, p := range tr.programs() {
+				got, ok := m.ProgramTraffic[p.name]
+				if !ok {
+					t.Fatalf("fused=%v: no traffic for program %s in %v", fused, p.name, m.ProgramTraffic)
+				}
+				sum = sum.Add(got)
+				runs := int64(1)
+				if p == tr.score {
+					runs = int64(cfg.LangevinSteps)
+				}
+				if got.Runs != runs {
+					t.Errorf("fused=%v, iteration %d: %s ran %d times, want %d", fused, it, p.name, got.Runs, runs)
+				}
+				var params int64
+				for _, v := range p.params {
+					params += int64(tensor.Shape(v.Shape()).Size()) * 4
+				}
+				// Every run carries the parameters and at least one batch-sized float32 input.
+				if low := runs * (params + int64(cfg.Batch)*4); got.BytesIn < low || got.BytesOut <= 0 {
+					t.Errorf("fused=%v, iteration %d: %s traffic %+v; want at least %d bytes in (%d runs of %d parameter bytes and the batch) and some out",
+						fused, it, p.name, got, low, runs, params)
+				}
+			}
+			if len(m.ProgramTraffic) != len(tr.programs()) || sum != m.Traffic {
+				t.Errorf("fused=%v: total %+v, programs %v", fused, m.Traffic, m.ProgramTraffic)
+			}
 		}
 	}
 }

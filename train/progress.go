@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/cdrl-go/cdrl/runtime/ort"
 )
 
 // Metrics is one logged step; it is written as one JSON line of OUT/metrics.jsonl.
@@ -26,6 +28,11 @@ type Metrics struct {
 	EBMLR        float64 `json:"ebm_lr"`
 	InitLR       float64 `json:"init_lr"`
 	Seconds      float64 `json:"seconds"` // wall time since the run (or resume) started
+	// Traffic is what the iteration's runs handed to ONNX Runtime and took back (ort.Traffic):
+	// with a GPU provider, the bytes copied between host and device per iteration.
+	Traffic ort.Traffic `json:"traffic"`
+	// ProgramTraffic splits Traffic by training program.
+	ProgramTraffic map[string]ort.Traffic `json:"program_traffic"`
 }
 
 // metricsLog appends Metrics as JSON lines.
@@ -67,8 +74,17 @@ func (p *progress) line(m Metrics) {
 	if rate > 0 {
 		eta = (time.Duration(float64(p.total-m.Step)/rate) * time.Second).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g\n",
-		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement)
+	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g  runtime i/o %s/it\n",
+		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement, megabytes(m.Traffic.Bytes()))
+}
+
+// megabytes formats a byte count in MB (10^6 bytes), with more digits below 10 MB.
+func megabytes(n int64) string {
+	mb := float64(n) / 1e6
+	if mb < 10 {
+		return fmt.Sprintf("%.2f MB", mb)
+	}
+	return fmt.Sprintf("%.0f MB", mb)
 }
 
 // trimMetrics drops the metrics lines after step (written by a run that was killed after its

@@ -419,6 +419,27 @@ func scalarOut(out map[string]*tensor.Tensor, name string) float64 {
 }
 
 // Close releases the programs.
+// traffic returns the ONNX Runtime traffic of every program so far, by program name.
+func (t *trainer) traffic() map[string]ort.Traffic {
+	out := make(map[string]ort.Traffic)
+	for _, p := range t.programs() {
+		out[p.name] = p.sess.Traffic()
+	}
+	return out
+}
+
+// programs returns the programs the trainer built (the score program or the fused Langevin
+// program, not both).
+func (t *trainer) programs() []*program {
+	var out []*program
+	for _, p := range []*program{t.score, t.langevin, t.ebmStep, t.initFwd, t.initStep} {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (t *trainer) Close() error {
 	var errs []string
 	for _, p := range []*program{t.score, t.langevin, t.ebmStep, t.initFwd, t.initStep} {

@@ -28,6 +28,7 @@ type Bound struct {
 	outView map[string]*tensor.Tensor
 	ro      *onnx.RunOptions
 	closed  bool
+	in, out int64 // the bytes of the inputs and of the outputs, for Session.Traffic
 }
 
 // Bind preallocates the session's inputs and outputs for repeated runs. shapes gives the
@@ -73,6 +74,7 @@ func (s *Session) Bind(shapes map[string]tensor.Shape) (b *Bound, err error) {
 			return nil, fmt.Errorf("ort: bind: input %q: %w", info.Name, err)
 		}
 		b.inView[info.Name] = view(b.ins[i], info.Shape)
+		b.in += b.inView[info.Name].Bytes()
 	}
 	if err := b.probeOutputShapes(shapes); err != nil {
 		return nil, err
@@ -83,6 +85,7 @@ func (s *Session) Bind(shapes map[string]tensor.Shape) (b *Bound, err error) {
 			return nil, fmt.Errorf("ort: bind: output %q: %w", info.Name, err)
 		}
 		b.outView[info.Name] = view(b.outs[i], info.Shape)
+		b.out += b.outView[info.Name].Bytes()
 	}
 	if b.ro, err = onnx.NewRunOptions(); err != nil {
 		return nil, fmt.Errorf("ort: bind: run options: %w", err)
@@ -199,6 +202,7 @@ func (b *Bound) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.s.traffic.add(b.in, b.out)
 	for i, info := range b.outputs {
 		if len(info.Shape) != 0 {
 			continue

@@ -61,6 +61,7 @@ type Session struct {
 	outputs  []Info
 	inIndex  map[string]int
 	provider string
+	traffic  trafficCounter // the runs of Run and of every Bound
 }
 
 // NewSession loads a model from its serialised ONNX bytes. It initialises the ONNX Runtime
@@ -274,15 +275,26 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 		return nil, err
 	}
 	result := make(map[string]*tensor.Tensor, len(outs))
+	var in, out int64
+	for _, info := range s.inputs {
+		in += inputs[info.Name].Bytes()
+	}
 	for i, info := range s.outputs {
 		t, err := tensorFromValue(outs[i])
 		if err != nil {
 			return nil, fmt.Errorf("ort: output %q: %w", info.Name, err)
 		}
 		result[info.Name] = t
+		out += t.Bytes()
 	}
+	s.traffic.add(in, out)
 	return result, nil
 }
+
+// Traffic returns what the session's finished runs (Run and every Bound's) have handed to
+// ONNX Runtime and taken back since it was created. Subtract two counts for the traffic of the
+// runs between them.
+func (s *Session) Traffic() Traffic { return s.traffic.load() }
 
 // Close releases the session. It waits for Runs in progress, is safe to call more than once and
 // on a nil *Session, and always returns nil today (the error is for future resources).

@@ -32,6 +32,20 @@ func (d DType) String() string {
 	return fmt.Sprintf("dtype(%d)", int32(d))
 }
 
+// Size returns the bytes of one element: 4 for float32, 8 for int64 and float64, 1 for bool,
+// 0 for an unknown type.
+func (d DType) Size() int {
+	switch d {
+	case Float32:
+		return 4
+	case Int64, Float64:
+		return 8
+	case Bool:
+		return 1
+	}
+	return 0
+}
+
 // Shape lists a tensor's dimensions, outermost first. A negative dimension means "not known
 // yet" (a symbolic batch dimension in a graph); concrete tensors never have one.
 type Shape []int
@@ -134,6 +148,9 @@ func (t *Tensor) Len() int {
 	}
 	return len(t.Float32)
 }
+
+// Bytes returns the size of the tensor's data in bytes: Len elements of its type.
+func (t *Tensor) Bytes() int64 { return int64(t.Len()) * int64(t.DType.Size()) }
 
 // Validate checks that the shape is known and matches the amount of data.
 func (t *Tensor) Validate() error {
