@@ -42,7 +42,9 @@ func newApp() *ucli.App {
 		Usage: "train a CDRL energy-based model and its initializer",
 		Description: `Defaults depend on the data: the 2-D toy sets train the small toy networks (batch 512,
 15 Langevin steps, 6000 iterations); image data trains MNIST tier S (batch 32, 10 steps, 3000
-iterations). Flags left unset keep those defaults. With --resume the run keeps its model settings
+iterations); CIFAR-10 (cifar10:DIR, or --arch cifar10 on any 3x32x32 data) trains the paper's
+networks with its settings (batch 256, 15 steps, 500001 iterations). Flags left unset keep those
+defaults. With --resume the run keeps its model settings
 (--data, --arch, --conditional, --levels, --seed, ...; giving a different value is an error) and the
 optimisation flags given replace the stored ones: --iters, --batch, --langevin-steps, learning
 rates, warmup, EMA, clipping, intervals.
@@ -58,7 +60,7 @@ Examples:
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "data", Category: catData, EnvVars: []string{"CDRL_DATA"}, Usage: "toy2d[:squares|rings|moons|8gaussians], mnist[:DIR], cifar10:DIR or images:DIR (required for a new run; a resumed run keeps its own)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: catOutput, Usage: "run folder `DIR`"},
-			&ucli.StringFlag{Name: "arch", Category: catData, Usage: "network preset: " + strings.Join(cdrl.ArchNames(), ", ") + " (default: toy-small for 2-D data, mnist-s for images)"},
+			&ucli.StringFlag{Name: "arch", Category: catData, Usage: "network preset: " + strings.Join(cdrl.ArchNames(), ", ") + " (default: toy-small for 2-D data, mnist-s for images, cifar10 for cifar10:DIR); the cifar10 presets start from the paper's CIFAR-10 settings (batch 256, 15 steps, lr 1e-4 and 1e-5, warmup 10000, EMA 0.9999, 500001 iterations)"},
 			&ucli.StringFlag{Name: "ebm", Category: catData, Usage: "train this EBM graph `FILE.onnx` instead of a preset (inputs x, logsnr[, class]; output energy)"},
 			&ucli.StringFlag{Name: "initializer", Category: catData, Usage: "with --ebm: the initializer graph `FILE.onnx` (inputs x, logsnr[, class]; output y)"},
 			&ucli.StringFlag{Name: "io", Category: catData, Usage: "map contract names to the user graphs' names, e.g. `x=input_0,energy=output_0`"},
@@ -115,6 +117,9 @@ Examples:
 // configFrom starts from the data's defaults and applies the flags that were set.
 func configFrom(c *ucli.Context) (train.Config, error) {
 	cfg := train.Defaults(c.String("data"))
+	if c.IsSet("arch") {
+		cfg = train.DefaultsFor(c.String("data"), c.String("arch"))
+	}
 	setInt := func(name string, dst *int) {
 		if c.IsSet(name) {
 			*dst = c.Int(name)
@@ -124,10 +129,6 @@ func configFrom(c *ucli.Context) (train.Config, error) {
 		if c.IsSet(name) {
 			*dst = c.Float64(name)
 		}
-	}
-	if c.IsSet("arch") {
-		cfg.Arch = c.String("arch")
-		cfg.StepMode = cdrl.StepMode(cfg.Arch)
 	}
 	if c.IsSet("ebm") || c.IsSet("initializer") {
 		cfg.Arch, cfg.StepMode = "imported", "" // the step sizes follow the data

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	ucli "github.com/urfave/cli/v2"
 
 	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
@@ -344,6 +347,42 @@ func TestHelpShowsDefaults(t *testing.T) {
 	for _, want := range []string{"(default: 512 for 2-D data, 32 for images)", "(default: 0.1)", "(default: 15 for 2-D data, 10 for images)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("--help lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+// TestArchDefaults checks which settings a run starts from: the cifar10 presets bring the
+// paper's CIFAR-10 training settings, cifar10 data picks the cifar10 preset without --arch, and
+// flags still override.
+func TestArchDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		args                   []string
+		arch                   string
+		batch, steps, initWarm int
+		ebmLR, initLR, ema     float64
+	}{
+		{[]string{"--data", "cifar10:/data/cifar"}, "cifar10", 256, 15, 500, 1e-4, 1e-5, 0.9999},
+		{[]string{"--data", "images:/data/faces@32x32", "--arch", "cifar10-large"}, "cifar10-large", 256, 15, 500, 1e-4, 1e-5, 0.9999},
+		{[]string{"--data", "cifar10:/data/cifar", "--batch", "32", "--ebm-lr", "5e-5"}, "cifar10", 32, 15, 500, 5e-5, 1e-5, 0.9999},
+		{[]string{"--data", "mnist"}, "mnist-s", 32, 10, 10, 1e-4, 2e-4, 0.999},
+		{[]string{"--data", "mnist", "--arch", "mnist-peer"}, "mnist-peer", 32, 10, 10, 1e-4, 2e-4, 0.999},
+	} {
+		app := newApp()
+		var cfg train.Config
+		var cfgErr error
+		app.Action = func(c *ucli.Context) error {
+			cfg, cfgErr = configFrom(c)
+			return cfgErr
+		}
+		var stderr bytes.Buffer
+		args := append([]string{"cdrl-train", "--out", t.TempDir()}, tc.args...)
+		if code := cli.Run(context.Background(), app, args, &stderr); code != 0 || cfgErr != nil {
+			t.Fatalf("%v: exit %d, %v: %s", tc.args, code, cfgErr, stderr.String())
+		}
+		got := []any{cfg.Arch, cfg.Batch, cfg.LangevinSteps, cfg.InitWarmupOffset, cfg.EBMLR, cfg.InitLR, cfg.EMA}
+		want := []any{tc.arch, tc.batch, tc.steps, tc.initWarm, tc.ebmLR, tc.initLR, tc.ema}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%v: arch, batch, K, init warmup offset, lrs, EMA = %v, want %v", tc.args, got, want)
 		}
 	}
 }
