@@ -99,6 +99,7 @@ func TestClassPosteriorSeeds(t *testing.T) {
 func TestClassPosteriorRuns(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	classes := len(s.Manifest().Classes)
+	lo, hi := infer.ClassTransitions(s.Schedule().Levels)
 	for _, draws := range []int{1, 8, 13} {
 		var runs []int
 		restore := infer.ObserveRuns(func(op, graph string, batch int) { runs = append(runs, batch) })
@@ -114,7 +115,7 @@ func TestClassPosteriorRuns(t *testing.T) {
 			}
 			total += k
 		}
-		if want := classes * draws; total != want {
+		if want := classes * draws * (hi - lo + 1); total != want {
 			t.Errorf("%d draws: %d inputs in %d runs, want %d", draws, total, len(runs), want)
 		}
 	}
@@ -192,12 +193,12 @@ func TestFill(t *testing.T) {
 	}
 }
 
-// TestClassTransition checks which transition the posterior reads: the one below the top, or
-// the top one for fewer than three levels.
-func TestClassTransition(t *testing.T) {
-	for _, c := range []struct{ levels, want int }{{1, 1}, {2, 2}, {3, 2}, {6, 5}, {10, 9}} {
-		if got := infer.ClassTransition(c.levels); got != c.want {
-			t.Errorf("%d levels: transition %d, want %d", c.levels, got, c.want)
+// TestClassTransitions checks which transitions the posterior reads: the upper half of the
+// schedule below the top, or the top alone.
+func TestClassTransitions(t *testing.T) {
+	for _, c := range []struct{ levels, lo, hi int }{{1, 1, 1}, {2, 2, 2}, {3, 2, 2}, {6, 4, 5}, {7, 4, 6}, {10, 6, 9}} {
+		if lo, hi := infer.ClassTransitions(c.levels); lo != c.lo || hi != c.hi {
+			t.Errorf("%d levels: transitions %d..%d, want %d..%d", c.levels, lo, hi, c.lo, c.hi)
 		}
 	}
 }

@@ -21,8 +21,8 @@ func ObserveRuns(f func(op, graph string, batch int)) (restore func()) {
 // Fill exposes the probe image ClassPosterior builds from a partly known image.
 func (s *Sampler) Fill(image []float32, known []bool) []float32 { return s.fill(image, known) }
 
-// ClassTransition exposes the transition ClassPosterior reads.
-func ClassTransition(levels int) int { return classTransition(levels) }
+// ClassTransitions exposes the transitions ClassPosterior reads.
+func ClassTransitions(levels int) (lo, hi int) { return classTransitions(levels) }
 
 // ClassPosteriorDraws is ClassPosterior with draws noise draws per transition.
 func (s *Sampler) ClassPosteriorDraws(ctx context.Context, image []float32, known []bool, seed uint64, draws int) ([]float64, error) {
