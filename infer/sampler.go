@@ -578,6 +578,13 @@ func (c *chunkRun) run(ctx context.Context) error {
 			return err
 		}
 	}
+	guidance := 0.0
+	if len(p.mix.groups) > 1 { // guided, or composed
+		guidance = p.w
+	}
+	if err := checkFinite(p.op, c.x, d, c.lo, p.n, guidance); err != nil {
+		return err
+	}
 	if s.m.Kind == bundle.KindImage {
 		lo, hi := float32(s.m.Range[0]), float32(s.m.Range[1])
 		for i, v := range c.x {
@@ -742,7 +749,11 @@ func (s *Sampler) Energy(ctx context.Context, x []float32, n, level int, classes
 	if err != nil {
 		return nil, nil, fmt.Errorf("infer: energy: %w", err)
 	}
-	return out[bundle.OutputEnergy].Float32, out[bundle.OutputGrad].Float32, nil
+	energy = out[bundle.OutputEnergy].Float32
+	if err := checkFinite("energy", energy, 1, 0, n, 0); err != nil {
+		return nil, nil, err
+	}
+	return energy, out[bundle.OutputGrad].Float32, nil
 }
 
 // LogDensityScale returns 1/s^2 of the transition into level `level`: f times it is the

@@ -245,6 +245,7 @@ func TestSampleErrors(t *testing.T) {
 		{"class on unconditional", []string{"--model", toy, "--n", "2", "--class", "1", "--out", out}, []string{"--class 1", "unconditional"}},
 		{"guidance without class", []string{"--model", dig, "--n", "2", "--guidance", "1", "--out", out}, []string{"--guidance", "--class"}},
 		{"negative guidance", []string{"--model", dig, "--n", "2", "--class", "3", "--guidance", "-1", "--out", out}, []string{"--guidance -1"}},
+		{"guidance to NaN", []string{"--model", dig, "--n", "2", "--class", "3", "--guidance", "1e30", "--out", filepath.Join(dir, "nan.npy")}, []string{"not finite", "guidance weight 1e+30"}},
 		{"n", []string{"--model", toy, "--n", "0", "--out", out}, []string{"--n 0"}},
 		{"steps", []string{"--model", toy, "--n", "2", "--steps", "-1", "--out", out}, []string{"--steps -1"}},
 		{"batch", []string{"--model", toy, "--n", "2", "--batch", "-1", "--out", out}, []string{"--batch -1"}},

@@ -322,6 +322,14 @@ func (s *server) withSlot(ctx context.Context, sample func() ([]float32, error))
 		if errors.Is(err, ort.ErrClosed) {
 			return nil, shuttingDown()
 		}
+		var nf *infer.NonFiniteError
+		if errors.As(err, &nf) {
+			e := &apiError{status: http.StatusUnprocessableEntity, msg: nf.Error()}
+			if nf.Guidance != 0 {
+				e.field = "guidance"
+			}
+			return nil, e
+		}
 		return nil, err
 	}
 	return x, nil

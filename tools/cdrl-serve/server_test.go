@@ -523,3 +523,13 @@ func TestAccessLog(t *testing.T) {
 		t.Errorf("log line %q lacks the error", lines[1])
 	}
 }
+
+// TestNonFiniteSamplesAnswer422 checks that samples driven to NaN by an enormous guidance weight
+// get 422 naming the guidance field, not 200 with nulls.
+func TestNonFiniteSamplesAnswer422(t *testing.T) {
+	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
+	e := errorOf(t, postJSON(t, url, `{"n": 1, "seed": 1, "class": "3", "guidance": 1e308}`), http.StatusUnprocessableEntity)
+	if e.Field != "guidance" || !strings.Contains(e.Error, "guidance weight 1e+308") {
+		t.Errorf("got %+v, want the guidance field named", e)
+	}
+}
