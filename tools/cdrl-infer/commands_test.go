@@ -792,3 +792,42 @@ func TestVary(t *testing.T) {
 	fails(t, []string{"vary", "--model", dig, "--image", digit, "--class", "auto", "--out", out}, "--class auto", "only inpaint")
 	fails(t, []string{"vary", "--model", dig, "--image", filepath.Join(dir, "none.png"), "--out", out}, "--image", "none.png")
 }
+
+// TestCSVInputs checks how point CSV files are read: an optional header of names on the first
+// line, and an error naming the file and line for a number out of float32's range (which used to
+// be taken for a header, losing the point) or a line of words after the first.
+func TestCSVInputs(t *testing.T) {
+	dir := t.TempDir()
+	toy := bundles.Toy(t)
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, c := range []struct {
+		name, text string
+		points     int
+	}{
+		{"header.csv", "x,y\n0.1,0.2\n0.3,0.4\n", 2},
+		{"plain.csv", "0.1,0.2\n0.3,0.4\n0.5,0.6\n", 3},
+		{"blank-first.csv", "\n x , y \n0.1,0.2\n", 1},
+	} {
+		run(t, "energy", "--model", toy, "--input", write(c.name, c.text), "--out", filepath.Join(dir, c.name+".out"))
+		if e := readNpyT(t, filepath.Join(dir, c.name+".out", "energy.npy")); !e.Shape.Equal(tensor.Shape{c.points}) {
+			t.Errorf("%s: energies of shape %v, want (%d)", c.name, e.Shape, c.points)
+		}
+	}
+	for _, c := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"range.csv", "1e39,0\n0.1,0.2\n", []string{"range.csv", "line 1", "1e39", "float32's range"}},
+		{"range-later.csv", "x,y\n0.1,-1e40\n", []string{"range-later.csv", "line 2", "-1e40"}},
+		{"two-headers.csv", "x,y\nu,v\n0.1,0.2\n", []string{"two-headers.csv", "line 2", `"u,v"`}},
+		{"half-word.csv", "0.1,y\n0.1,0.2\n", []string{"half-word.csv", "line 1"}},
+	} {
+		fails(t, []string{"energy", "--model", toy, "--input", write(c.name, c.text), "--out", filepath.Join(dir, "bad")}, c.want...)
+	}
+}

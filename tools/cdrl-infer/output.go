@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -307,6 +308,7 @@ func readCSVInputs(path string, d int) (*inputs, error) {
 		return nil, fmt.Errorf("--input: %w", err)
 	}
 	var x []float32
+	header := false
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -314,19 +316,24 @@ func readCSVInputs(path string, d int) (*inputs, error) {
 		}
 		fields := strings.Split(line, ",")
 		vals := make([]float32, 0, len(fields))
-		numeric := true
+		words := 0 // fields that are not numbers at all (a header's names)
 		for _, f := range fields {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+			f = strings.TrimSpace(f)
+			v, err := strconv.ParseFloat(f, 32)
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, fmt.Errorf("--input %s: line %d: %s is outside float32's range", path, i+1, f)
+			}
 			if err != nil {
-				numeric = false
-				break
+				words++
+				continue
 			}
 			vals = append(vals, float32(v))
 		}
 		switch {
-		case !numeric && i == 0 && len(x) == 0: // a header line
+		case words == len(fields) && !header && len(x) == 0: // a header, the first line
+			header = true
 			continue
-		case !numeric:
+		case words > 0:
 			return nil, fmt.Errorf("--input %s: line %d: %q is not %d numbers", path, i+1, line, d)
 		case len(vals) != d:
 			return nil, fmt.Errorf("--input %s: line %d has %d values, the model's points %d", path, i+1, len(vals), d)
