@@ -45,6 +45,24 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	if o.Out == "" {
 		return fmt.Errorf("train: --out: no folder given")
 	}
+	_, statErr := os.Stat(o.Out)
+	created := errors.Is(statErr, os.ErrNotExist)
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("train: --out: %w", err)
+	}
+	lock, err := lockRun(o.Out)
+	if err != nil {
+		if created {
+			os.RemoveAll(o.Out)
+		}
+		return err
+	}
+	defer func() {
+		if err != nil && created && onlyLock(o.Out) { // a failed start leaves nothing behind
+			os.RemoveAll(o.Out)
+		}
+		lock.release()
+	}()
 	ckptDir := filepath.Join(o.Out, "checkpoint")
 	var st *State
 	switch {
@@ -68,7 +86,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)
 		}
 	default:
-		if entries, err := os.ReadDir(o.Out); err == nil && len(entries) > 0 {
+		if !onlyLock(o.Out) {
 			if !o.Force {
 				return fmt.Errorf("train: --out %s exists and is not empty; pass --resume to continue it or --force to start afresh", o.Out)
 			}
@@ -88,9 +106,6 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	ds, err := data.Open(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("train: --data: %w", err)
-	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return fmt.Errorf("train: --out: %w", err)
 	}
 	t, err := newTrainer(cfg, ds, st, o.Session)
 	if err != nil {

@@ -50,7 +50,8 @@ optimisation flags given replace the stored ones: --iters, --batch, --langevin-s
 rates, warmup, EMA, clipping, intervals.
 
 OUT receives checkpoint/ (resumable state), model/ (the inference bundle, EMA weights),
-samples/step-NNNNNN.png and metrics.jsonl.
+samples/step-NNNNNN.png and metrics.jsonl; a trainer holds a lock on OUT/.lock while it runs, so a
+second trainer on the same OUT refuses and names the first one's process.
 
 Examples:
    cdrl-train --data toy2d --out runs/toy
