@@ -222,6 +222,11 @@ func (o Options) check() error {
 // before their connections are closed.
 const cancelDelay = 5 * time.Second
 
+// writeMargin is the time an answer may take to write after the request's --timeout: the
+// server's write deadline is --timeout plus this, so a client that does not read cannot hold
+// a connection for ever.
+const writeMargin = 10 * time.Second
+
 // errShutdown is the cause of the contexts of requests cancelled when the grace period ends.
 var errShutdown = errors.New("the server is shutting down")
 
@@ -274,8 +279,12 @@ func run(ctx context.Context, o Options) (err error) {
 		Handler:           srv,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// The request deadline covers reading the body too: a client that sends it slowly
+		// gets 408 at --timeout instead of holding a connection (and shutdown) open.
+		ReadTimeout:  o.Timeout,
+		WriteTimeout: o.Timeout + writeMargin,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

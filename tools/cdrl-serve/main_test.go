@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -231,5 +233,57 @@ func TestAppServes(t *testing.T) {
 	cancel()
 	if code := within(t, done, 30*time.Second, "the command returning"); code != 0 {
 		t.Errorf("exit code %d after shutdown, want 0\n%s", code, logs)
+	}
+}
+
+// TestSlowBodyTimesOut sends a body one byte at a time, far slower than the request deadline
+// allows: the server answers 408 naming --timeout once the deadline passes, instead of holding
+// the connection while the client trickles, and a shutdown right after is not held up by it.
+func TestSlowBodyTimesOut(t *testing.T) {
+	logs := &syncBuffer{}
+	o := runOptions(t, logs)
+	o.Timeout, o.Grace = time.Second, time.Second
+	addr := o.Listener.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	result, _ := startRun(ctx, &o)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(10 * time.Second)) // the test's own bound
+	fmt.Fprintf(conn, "POST /v1/sample HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", addr)
+	stop := make(chan struct{})
+	go func() { // one byte every 200 ms until the answer comes
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+				if _, err := conn.Write([]byte(" ")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	close(stop)
+	if err != nil {
+		t.Fatalf("no answer to the slow body: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if took := time.Since(start); res.StatusCode != http.StatusRequestTimeout || took > 5*time.Second {
+		t.Fatalf("status %d after %s, want 408 within a few seconds; body %s", res.StatusCode, took, body)
+	}
+	if !strings.Contains(string(body), "--timeout of 1s") {
+		t.Errorf("body %s does not name --timeout", body)
+	}
+	cancel()
+	if err := within(t, result, 5*time.Second, "run returning after the slow client"); err != nil {
+		t.Errorf("run: %v", err)
 	}
 }

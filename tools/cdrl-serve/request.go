@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -167,6 +168,8 @@ func (s *server) jsonError(err error) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return s.tooLarge()
+	case isTimeout(err):
+		return s.bodyTimeout()
 	case errors.Is(err, io.EOF):
 		return badField("body", `empty; want a JSON object such as {"n": 16}`)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -349,5 +352,20 @@ func (s *server) readError(name string, err error) error {
 	if errors.As(err, &tooBig) {
 		return s.tooLarge()
 	}
+	if isTimeout(err) {
+		return s.bodyTimeout()
+	}
 	return badField(name, "reading the multipart body: %v", err)
+}
+
+// isTimeout reports whether err is a read that ran past the connection's deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// bodyTimeout is the answer to a body that did not arrive in full within the request deadline.
+func (s *server) bodyTimeout() error {
+	return &apiError{status: http.StatusRequestTimeout, field: "body",
+		msg: fmt.Sprintf("body: not received in full within the server's --timeout of %s", s.lim.Timeout)}
 }
