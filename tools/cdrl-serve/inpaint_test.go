@@ -198,6 +198,7 @@ func TestBadInpaintRequests(t *testing.T) {
 		{"bad seed", []part{file("image", img), file("mask", mask), field("seed", "x")}, "seed"},
 		{"bad steps", []part{file("image", img), file("mask", mask), field("steps", "-2")}, "steps"},
 		{"bad resample", []part{file("image", img), file("mask", mask), field("resample", "-1")}, "resample"},
+		{"resample past --max-resample", []part{file("image", img), file("mask", mask), field("resample", "17")}, "resample"},
 		{"unknown class", []part{file("image", img), file("mask", mask), field("class", "9")}, "class"},
 		{"bad guidance", []part{file("image", img), file("mask", mask), field("class", "3"), field("guidance", "lots")}, "guidance"},
 		{"bad invert_mask", []part{file("image", img), file("mask", mask), field("invert_mask", "maybe")}, "invert_mask"},

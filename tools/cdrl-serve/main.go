@@ -80,12 +80,14 @@ const (
 
 // Flag defaults.
 const (
-	defaultAddr     = "127.0.0.1:8080"
-	defaultTimeout  = 30 * time.Second
-	defaultGrace    = 30 * time.Second
-	defaultMaxN     = 1024
-	defaultMaxBody  = 8 << 20
-	defaultMaxQueue = 64
+	defaultAddr        = "127.0.0.1:8080"
+	defaultTimeout     = 30 * time.Second
+	defaultGrace       = 30 * time.Second
+	defaultMaxN        = 1024
+	defaultMaxSteps    = 200
+	defaultMaxResample = 16
+	defaultMaxBody     = 8 << 20
+	defaultMaxQueue    = 64
 )
 
 // The flags of cdrl-serve, declared once.
@@ -105,6 +107,14 @@ var (
 	maxNFlag = &ucli.IntFlag{
 		Name: "max-n", Value: defaultMaxN, EnvVars: []string{"CDRL_MAX_N"}, Category: categoryServer,
 		Usage: "most samples `N` one request may ask for",
+	}
+	maxStepsFlag = &ucli.IntFlag{
+		Name: "max-steps", Value: defaultMaxSteps, EnvVars: []string{"CDRL_MAX_STEPS"}, Category: categoryServer,
+		Usage: "most Langevin `STEPS` per level one request may ask for",
+	}
+	maxResampleFlag = &ucli.IntFlag{
+		Name: "max-resample", Value: defaultMaxResample, EnvVars: []string{"CDRL_MAX_RESAMPLE"}, Category: categoryServer,
+		Usage: "most resampling passes `R` one inpainting request may ask for",
 	}
 	maxBodyFlag = &ucli.Int64Flag{
 		Name: "max-body", Value: defaultMaxBody, EnvVars: []string{"CDRL_MAX_BODY"}, Category: categoryServer,
@@ -154,13 +164,14 @@ Examples:
    curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
    curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
    curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -o filled.png`,
-		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, graceFlag},
+		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxStepsFlag, maxResampleFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, graceFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
 			return run(c.Context, Options{
 				Model: c.String(modelFlag.Name), Addr: c.String(addrFlag.Name),
 				Timeout: c.Duration(timeoutFlag.Name), Grace: c.Duration(graceFlag.Name),
-				MaxN: c.Int(maxNFlag.Name), MaxBody: c.Int64(maxBodyFlag.Name),
+				MaxN: c.Int(maxNFlag.Name), MaxSteps: c.Int(maxStepsFlag.Name), MaxResample: c.Int(maxResampleFlag.Name),
+				MaxBody:       c.Int64(maxBodyFlag.Name),
 				MaxConcurrent: c.Int(maxConcurrentFlag.Name), MaxQueue: c.Int(maxQueueFlag.Name),
 				Runtime: cli.RuntimeFrom(c), Log: c.App.ErrWriter,
 			})
@@ -185,8 +196,11 @@ type Options struct {
 	Timeout time.Duration
 	// Grace is --grace, how long requests in progress may run on after shutdown begins.
 	Grace time.Duration
-	// MaxN, MaxBody, MaxConcurrent and MaxQueue are the limits of the flags of those names.
+	// MaxN, MaxSteps, MaxResample, MaxBody, MaxConcurrent and MaxQueue are the limits of the
+	// flags of those names.
 	MaxN          int
+	MaxSteps      int
+	MaxResample   int
 	MaxBody       int64
 	MaxConcurrent int
 	MaxQueue      int
@@ -208,6 +222,10 @@ func (o Options) check() error {
 		return fmt.Errorf("--grace %s: want a duration >= 0", o.Grace)
 	case o.MaxN < 1:
 		return fmt.Errorf("--max-n %d: want at least 1", o.MaxN)
+	case o.MaxSteps < 1:
+		return fmt.Errorf("--max-steps %d: want at least 1", o.MaxSteps)
+	case o.MaxResample < 0:
+		return fmt.Errorf("--max-resample %d: want 0 or more", o.MaxResample)
 	case o.MaxBody < 1:
 		return fmt.Errorf("--max-body %d: want at least 1 byte", o.MaxBody)
 	case o.MaxConcurrent < 1:
@@ -268,7 +286,7 @@ func run(ctx context.Context, o Options) (err error) {
 	}
 	logger := slog.New(slog.NewTextHandler(o.Log, nil))
 	srv := newServer(sampler, o.Model, limits{
-		Timeout: o.Timeout, MaxN: o.MaxN, MaxBody: o.MaxBody, MaxConcurrent: o.MaxConcurrent, MaxQueue: o.MaxQueue,
+		Timeout: o.Timeout, MaxN: o.MaxN, MaxSteps: o.MaxSteps, MaxResample: o.MaxResample, MaxBody: o.MaxBody, MaxConcurrent: o.MaxConcurrent, MaxQueue: o.MaxQueue,
 	}, logger)
 	srv.onSampling = o.onSampling
 

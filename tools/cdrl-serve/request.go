@@ -102,8 +102,8 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 // and the Langevin steps (0: the manifest's).
 func (s *server) options(seed uint64, class string, guidance *float64, steps int, inpaint bool) (infer.SampleOptions, error) {
 	o := infer.SampleOptions{Seed: seed, Steps: steps, Batch: sampleChunk}
-	if steps < 0 {
-		return o, badField("steps", "%d; want 0 (the model's %d) or more", steps, s.m.Langevin.Steps)
+	if steps < 0 || steps > s.lim.MaxSteps {
+		return o, badField("steps", "%d; want 0 (the model's %d) up to the server's --max-steps %d", steps, s.m.Langevin.Steps, s.lim.MaxSteps)
 	}
 	if class == "" {
 		if guidance != nil {
@@ -295,8 +295,8 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 		}
 	}
 	if v, ok := parts["resample"]; ok {
-		if resample, err = strconv.Atoi(string(v)); err != nil || resample < 0 {
-			return inpaintJob{}, badField("resample", "%q; want an integer >= 0 (0 = plain replacement)", v)
+		if resample, err = strconv.Atoi(string(v)); err != nil || resample < 0 || resample > s.lim.MaxResample {
+			return inpaintJob{}, badField("resample", "%q; want an integer 0 (plain replacement) up to the server's --max-resample %d", v, s.lim.MaxResample)
 		}
 	}
 	if v, ok := parts["guidance"]; ok {

@@ -47,6 +47,8 @@ const retryAfter = "1"
 type limits struct {
 	Timeout       time.Duration // deadline of one request, queueing included
 	MaxN          int           // most samples per request
+	MaxSteps      int           // most Langevin steps per level a request may ask for
+	MaxResample   int           // most resampling passes an inpainting request may ask for
 	MaxBody       int64         // largest request body in bytes
 	MaxConcurrent int           // most samplings at once
 	MaxQueue      int           // most requests waiting for a sampling slot

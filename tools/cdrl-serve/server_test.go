@@ -41,9 +41,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testLimits are the limits of the tests' servers, with room for 16 concurrent requests.
+// testLimits are the limits of the tests' servers, with room for 16 concurrent requests and for
+// the very long samplings some tests cancel.
 func testLimits() limits {
-	return limits{Timeout: 30 * time.Second, MaxN: 1024, MaxBody: 1 << 20, MaxConcurrent: runtime.GOMAXPROCS(0), MaxQueue: 64}
+	return limits{Timeout: 30 * time.Second, MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxBody: 1 << 20, MaxConcurrent: runtime.GOMAXPROCS(0), MaxQueue: 64}
 }
 
 // startServer serves model (an embedded name or a bundle folder) under lim on a loopback
@@ -300,6 +301,9 @@ func TestConcurrentRequests(t *testing.T) {
 func TestBadSampleRequests(t *testing.T) {
 	_, toyURL, _ := startServer(t, "toy2d", testLimits())
 	_, digitsURL, _ := startServer(t, bundles.Digits(t), testLimits())
+	capped := testLimits()
+	capped.MaxSteps = 200
+	_, cappedURL, _ := startServer(t, "toy2d", capped)
 	cases := []struct {
 		name, url, body, field string
 	}{
@@ -317,6 +321,7 @@ func TestBadSampleRequests(t *testing.T) {
 		{"unknown field", toyURL, `{"n": 4, "temperature": 2}`, "temperature"},
 		{"negative seed", toyURL, `{"n": 4, "seed": -1}`, "seed"},
 		{"negative steps", toyURL, `{"n": 4, "steps": -1}`, "steps"},
+		{"steps past --max-steps", cappedURL, `{"n": 1, "steps": 201}`, "steps"},
 		{"unknown format", toyURL, `{"n": 4, "format": "gif"}`, "format"},
 		{"class on an unconditional model", toyURL, `{"n": 4, "class": "7"}`, "class"},
 		{"guidance without a class", toyURL, `{"n": 4, "guidance": 1}`, "guidance"},
