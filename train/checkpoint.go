@@ -17,7 +17,7 @@ const (
 )
 
 // ErrNoCheckpoint is returned by LatestCheckpoint when a folder holds no checkpoint.
-var ErrNoCheckpoint = errors.New("train: no checkpoint")
+var ErrNoCheckpoint = errors.New("no checkpoint")
 
 // saveCheckpoint writes st to dir/step-NNNNNN.ckpt: encoded to a temporary file in the same
 // folder, fsynced, renamed into place and the folder fsynced, so a crash leaves either the old
@@ -97,7 +97,7 @@ func LatestCheckpoint(dir string) (string, error) {
 		return "", err
 	}
 	if len(all) == 0 {
-		return "", fmt.Errorf("%w in %s", ErrNoCheckpoint, dir)
+		return "", fmt.Errorf("train: %w in %s", ErrNoCheckpoint, dir)
 	}
 	return all[len(all)-1], nil
 }

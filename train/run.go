@@ -68,8 +68,11 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	switch {
 	case o.Resume:
 		path, err := LatestCheckpoint(ckptDir)
+		if errors.Is(err, ErrNoCheckpoint) {
+			return fmt.Errorf("train: --resume: %w in %s; start without --resume", ErrNoCheckpoint, ckptDir)
+		}
 		if err != nil {
-			return fmt.Errorf("train: --resume: %w", err)
+			return err
 		}
 		if st, err = LoadCheckpoint(path); err != nil {
 			return err

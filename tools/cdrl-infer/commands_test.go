@@ -256,6 +256,7 @@ func TestSampleErrors(t *testing.T) {
 		{"file as model", []string{"--model", notDir, "--n", "2", "--out", out}, []string{"--model", "digit.png", "not a folder"}},
 		{"not a bundle", []string{"--model", dir, "--n", "2", "--out", out}, []string{"--model", "manifest.json"}},
 		{"missing out", []string{"--model", toy, "--n", "2"}, []string{"out"}},
+		{"out is a folder", []string{"--model", toy, "--n", "2", "--out", dir}, []string{"--out " + dir + " is a folder", ".png"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { fails(t, append([]string{"sample"}, c.args...), c.want...) })
@@ -829,5 +830,20 @@ func TestCSVInputs(t *testing.T) {
 		{"half-word.csv", "0.1,y\n0.1,0.2\n", []string{"half-word.csv", "line 1"}},
 	} {
 		fails(t, []string{"energy", "--model", toy, "--input", write(c.name, c.text), "--out", filepath.Join(dir, "bad")}, c.want...)
+	}
+}
+
+// TestSampleClassNone checks that --class none samples unconditionally, as without --class,
+// on a conditional model (as inpaint's --class none does).
+func TestSampleClassNone(t *testing.T) {
+	dir := t.TempDir()
+	dig := bundles.Digits(t)
+	stdout := run(t, "sample", "--model", dig, "--n", "3", "--class", "none", "--out", filepath.Join(dir, "none.npy"))
+	run(t, "sample", "--model", dig, "--n", "3", "--out", filepath.Join(dir, "unset.npy"))
+	if !bytes.Equal(readFile(t, filepath.Join(dir, "none.npy")), readFile(t, filepath.Join(dir, "unset.npy"))) {
+		t.Error("--class none and no --class gave different samples")
+	}
+	if !strings.Contains(stdout, "unconditional") {
+		t.Errorf("stdout %q does not say unconditional", stdout)
 	}
 }

@@ -23,7 +23,7 @@ var (
 	}
 	classFlag = &ucli.StringFlag{
 		Name: "class", Category: categoryModel,
-		Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7); unset: unconditional (the null class)",
+		Usage: "class `LABEL` of a conditional model (a label of its manifest, e.g. 7); unset or none: unconditional (the null class)",
 	}
 	guidanceFlag = &ucli.Float64Flag{
 		Name: "guidance", Category: categorySampling, DefaultText: "the model's guidance_default (inpaint: its inpaint_guidance, when set)",

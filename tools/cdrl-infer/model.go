@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
@@ -68,9 +69,13 @@ func (m *model) describe() string {
 	return fmt.Sprintf("model %s (%s)", m.spec, what)
 }
 
-// classID maps the --class label to the internal class id; "" is the null class 0.
+// classID maps the --class label to the internal class id; "" and "none" (unless the model has
+// a class of that name) are the null class 0.
 func (m *model) classID(label string) (int64, error) {
-	if label != "" && len(m.b.Classes) == 0 {
+	if label == "" || (label == nullClass && !slices.Contains(m.b.Classes, nullClass)) {
+		return bundle.NullClass, nil
+	}
+	if len(m.b.Classes) == 0 {
 		return 0, fmt.Errorf("--class %s: %s is unconditional (its manifest lists no classes); leave --class out", label, m.spec)
 	}
 	id, err := m.s.ClassID(label)

@@ -37,6 +37,9 @@ func outputFormat(path string, allowed ...string) (string, error) {
 	if path == "" {
 		return "", fmt.Errorf("--out: no file given")
 	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return "", fmt.Errorf("--out %s is a folder; want a file ending in %s", path, strings.Join(allowed, ", "))
+	}
 	ext := strings.ToLower(filepath.Ext(path))
 	for _, a := range allowed {
 		if ext == a {

@@ -83,7 +83,7 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 
 // conditioning describes the class and guidance of a run.
 func conditioning(label string, w float64) string {
-	if label == "" {
+	if label == "" || label == nullClass {
 		return "unconditional"
 	}
 	return fmt.Sprintf("class %s, guidance %g", label, w)

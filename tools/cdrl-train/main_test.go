@@ -191,7 +191,7 @@ func TestOutFolderRules(t *testing.T) {
 		want string
 	}{
 		{"existing out", tinyArgs(out, 5), "--force"},
-		{"resume without checkpoint", append(tinyArgs(t.TempDir(), 5), "--resume"), "no checkpoint"},
+		{"resume without checkpoint", append(tinyArgs(t.TempDir(), 5), "--resume"), "cdrl-train: train: --resume: no checkpoint in "},
 		{"bad data", []string{"--data", "nope", "--out", t.TempDir()}, "nope"},
 		{"bad arch", append(tinyArgs(t.TempDir(), 5), "--arch", "huge"), "huge"},
 		{"bad batch", append(tinyArgs(t.TempDir(), 5), "--batch", "0"), "--batch"},
