@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 			if err := finish("interrupted"); err != nil {
 				return err
 			}
-			return fmt.Errorf("train: %w", ctx.Err())
+			return fmt.Errorf("train: interrupted; continue with --resume: %w", ctx.Err())
 		}
 		m, err := t.step(context.WithoutCancel(ctx), b)
 		if err != nil {

@@ -119,6 +119,8 @@ func TestInterruptWritesCheckpoint(t *testing.T) {
 	bin := buildBinary(t)
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(bin, tinyArgs(out, 100000)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +146,9 @@ func TestInterruptWritesCheckpoint(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "interrupted at step") {
 		t.Errorf("output does not report the interruption:\n%s", log.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "interrupted; continue with --resume") {
+		t.Errorf("stderr %q does not say how to continue", msg)
 	}
 	st := latest(t, out)
 	if st.Step < 10 {
