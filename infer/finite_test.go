@@ -1,12 +1,16 @@
 package infer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cdrl-go/cdrl/infer"
+	"github.com/cdrl-go/cdrl/models/bundle"
 )
 
 // TestNonFiniteSamples checks that samples driven past float32's range by an enormous guidance
@@ -42,6 +46,47 @@ func TestNonFiniteSamples(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "guidance weight 1e+30") {
 			t.Errorf("%s: %q does not name the guidance weight", name, err)
+		}
+	}
+}
+
+// TestShapeMismatchCaughtAtOpen checks that a manifest whose sample shape disagrees with its
+// graphs is refused when the sampler opens, naming the graph and both shapes, instead of
+// failing in ONNX Runtime's words at the first sampling.
+func TestShapeMismatchCaughtAtOpen(t *testing.T) {
+	src := bundles.Digits(t)
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == bundle.ManifestFile {
+			data = bytes.Replace(data, []byte("\"shape\": [\n    1,\n    28,\n    28\n  ]"), []byte("\"shape\": [1, 32, 32]"), 1)
+			if !bytes.Contains(data, []byte("[1, 32, 32]")) {
+				t.Fatalf("the test could not edit the manifest's shape:\n%s", data)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := bundle.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, session)
+	if err == nil {
+		s.Close()
+		t.Fatal("a sampler opened a bundle whose manifest says 32x32 for 28x28 graphs")
+	}
+	for _, want := range []string{"energy.onnx", "input x has shape", "[1 32 32]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
 }

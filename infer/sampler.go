@@ -72,7 +72,7 @@ func NewSampler(b *bundle.Bundle, cfg ort.SessionConfig) (*Sampler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("infer: %s: %w", g.File, err)
 		}
-		if err := checkIO(sess, g); err != nil {
+		if err := checkIO(sess, g, m.Shape); err != nil {
 			sess.Close()
 			return nil, err
 		}
@@ -88,8 +88,14 @@ func NewSampler(b *bundle.Bundle, cfg ort.SessionConfig) (*Sampler, error) {
 	return s, nil
 }
 
-// checkIO reports a graph whose inputs or outputs differ from the manifest's list.
-func checkIO(sess *ort.Session, g bundle.Graph) error {
+// checkIO reports a graph whose inputs or outputs differ from the manifest's list, or whose
+// sample input x declares a shape other than the manifest's (N, shape...) where it fixes one.
+func checkIO(sess *ort.Session, g bundle.Graph, shape []int) error {
+	for _, in := range sess.Inputs() {
+		if in.Name == bundle.InputX && !fitsSampleShape(in.Shape, shape) {
+			return fmt.Errorf("infer: %s: input x has shape %v; the manifest's samples have shape %v (with a batch dimension first)", g.File, in.Shape, shape)
+		}
+	}
 	names := func(infos []ort.Info) []string {
 		var out []string
 		for _, i := range infos {
@@ -106,6 +112,20 @@ func checkIO(sess *ort.Session, g bundle.Graph) error {
 		return fmt.Errorf("infer: %s: outputs %v, the manifest says %v", g.File, got, w)
 	}
 	return nil
+}
+
+// fitsSampleShape reports whether a declared input shape (negative = dynamic) can hold a batch
+// of samples of the given shape.
+func fitsSampleShape(declared tensor.Shape, shape []int) bool {
+	if len(declared) != len(shape)+1 {
+		return false
+	}
+	for i, d := range shape {
+		if declared[i+1] >= 0 && declared[i+1] != d {
+			return false
+		}
+	}
+	return true
 }
 
 // Manifest returns the bundle's manifest.
