@@ -88,6 +88,7 @@ const (
 	defaultMaxResample = 16
 	defaultMaxBody     = 8 << 20
 	defaultMaxQueue    = 64
+	defaultMaxConns    = 256
 )
 
 // The flags of cdrl-serve, declared once.
@@ -124,6 +125,10 @@ var (
 		Name: "max-concurrent", Value: runtime.GOMAXPROCS(0), EnvVars: []string{"CDRL_MAX_CONCURRENT"}, Category: categoryServer,
 		DefaultText: "GOMAXPROCS, the number of usable cores",
 		Usage:       "most samplings `N` running at once",
+	}
+	maxConnsFlag = &ucli.IntFlag{
+		Name: "max-connections", Value: defaultMaxConns, EnvVars: []string{"CDRL_MAX_CONNECTIONS"}, Category: categoryServer,
+		Usage: "most open client connections `N`; more wait to be accepted",
 	}
 	maxQueueFlag = &ucli.IntFlag{
 		Name: "max-queue", Value: defaultMaxQueue, EnvVars: []string{"CDRL_MAX_QUEUE"}, Category: categoryServer,
@@ -175,7 +180,7 @@ Examples:
    curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
    curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
    curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -o filled.png`,
-		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxStepsFlag, maxResampleFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, graceFlag},
+		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxStepsFlag, maxResampleFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, maxConnsFlag, graceFlag},
 			cli.DeviceFlag, threadsFlag, cli.ORTLibFlag),
 		Action: func(c *ucli.Context) error {
 			return run(c.Context, Options{
@@ -184,7 +189,8 @@ Examples:
 				MaxN: c.Int(maxNFlag.Name), MaxSteps: c.Int(maxStepsFlag.Name), MaxResample: c.Int(maxResampleFlag.Name),
 				MaxBody:       c.Int64(maxBodyFlag.Name),
 				MaxConcurrent: c.Int(maxConcurrentFlag.Name), MaxQueue: c.Int(maxQueueFlag.Name),
-				Runtime: cli.RuntimeFrom(c), Log: c.App.ErrWriter,
+				MaxConnections: c.Int(maxConnsFlag.Name),
+				Runtime:        cli.RuntimeFrom(c), Log: c.App.ErrWriter,
 			})
 		},
 		// Usage text is printed for flag errors only; run errors get one line and a hint.
@@ -215,6 +221,8 @@ type Options struct {
 	MaxBody       int64
 	MaxConcurrent int
 	MaxQueue      int
+	// MaxConnections is --max-connections, the most open client connections.
+	MaxConnections int
 	// Runtime holds the ONNX Runtime flags.
 	Runtime cli.Runtime
 	// Log receives the access log and the server's own lines; nil means os.Stderr.
@@ -243,6 +251,8 @@ func (o Options) check() error {
 		return fmt.Errorf("--max-concurrent %d: want at least 1", o.MaxConcurrent)
 	case o.MaxQueue < 0:
 		return fmt.Errorf("--max-queue %d: want 0 (no waiting) or more", o.MaxQueue)
+	case o.MaxConnections < 1:
+		return fmt.Errorf("--max-connections %d: want at least 1", o.MaxConnections)
 	}
 	return nil
 }
@@ -295,6 +305,7 @@ func run(ctx context.Context, o Options) (err error) {
 			return fmt.Errorf("--addr: %w", err)
 		}
 	}
+	ln = limitConnections(ln, o.MaxConnections)
 	logger := slog.New(slog.NewTextHandler(o.Log, nil))
 	srv := newServer(sampler, o.Model, limits{
 		Timeout: o.Timeout, MaxN: o.MaxN, MaxSteps: o.MaxSteps, MaxResample: o.MaxResample, MaxBody: o.MaxBody, MaxConcurrent: o.MaxConcurrent, MaxQueue: o.MaxQueue,

@@ -28,7 +28,7 @@ func runOptions(t *testing.T, logs io.Writer) Options {
 	}
 	return Options{
 		Model: "toy2d", Listener: ln, Timeout: 30 * time.Second, Grace: 30 * time.Second,
-		MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxBody: 1 << 20, MaxConcurrent: 2, MaxQueue: 8,
+		MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxBody: 1 << 20, MaxConcurrent: 2, MaxQueue: 8, MaxConnections: 64,
 		Runtime: cli.Runtime{Device: "cpu", Threads: 1}, Log: logs,
 	}
 }
@@ -284,6 +284,49 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	}
 	cancel()
 	if err := within(t, result, 5*time.Second, "run returning after the slow client"); err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+// TestMaxConnections holds --max-connections idle connections open: a further client waits to
+// be accepted instead of being served, and is served once one of them closes.
+func TestMaxConnections(t *testing.T) {
+	logs := &syncBuffer{}
+	o := runOptions(t, logs)
+	o.MaxConnections = 2
+	addr := o.Listener.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	result, _ := startRun(ctx, &o)
+	url := "http://" + addr + "/healthz"
+	if r := get(t, url); r.status != http.StatusOK { // the server is up
+		t.Fatalf("healthz: %d", r.status)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept both
+	client := &http.Client{Timeout: 500 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if res, err := client.Get(url); err == nil {
+		res.Body.Close()
+		t.Fatalf("a third connection was served (%d) while 2 of --max-connections 2 were open", res.StatusCode)
+	}
+	idle[0].Close()
+	client.Timeout = 5 * time.Second
+	res, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("no answer after a connection closed: %v", err)
+	}
+	res.Body.Close()
+	cancel()
+	if err := within(t, result, 15*time.Second, "run returning"); err != nil {
 		t.Errorf("run: %v", err)
 	}
 }
