@@ -84,6 +84,13 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		if err := trimMetrics(filepath.Join(o.Out, "metrics.jsonl"), st.Step); err != nil {
 			return err
 		}
+		recovered, err := bundle.Recover(filepath.Join(o.Out, "model"))
+		if err != nil {
+			return fmt.Errorf("train: --resume: %w", err)
+		}
+		for _, a := range recovered {
+			fmt.Fprintf(o.Stdout, "  %s (left by a killed run)\n", a)
+		}
 		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)
 		for _, c := range changes {
 			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)

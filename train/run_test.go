@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 )
 
@@ -29,5 +31,49 @@ func TestRunToySmoke(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)
 		}
+	}
+}
+
+// TestResumeRecoversBundleWrite stages what a run killed while writing its bundle leaves (an
+// unfinished new bundle, the old one put aside and no model/) and checks that resuming puts the
+// old bundle back, removes the rest, says so, and trains on.
+func TestResumeRecoversBundleWrite(t *testing.T) {
+	out := t.TempDir()
+	cfg := tinyToy()
+	sess := ort.SessionConfig{IntraOpThreads: 1}
+	if err := Run(context.Background(), cfg, Options{Out: out, Session: sess}); err != nil {
+		t.Fatal(err)
+	}
+	hold := filepath.Join(out, ".model.old-1")
+	if err := os.Mkdir(hold, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(out, "model"), filepath.Join(hold, "model")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(out, ".model.tmp-2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cfg.Iters++
+	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Session: sess, Stdout: &log, Set: map[string]bool{"iters": true}}); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	for _, want := range []string{"removed the unfinished bundle", "put the previous bundle back"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the resume log lacks %q:\n%s", want, log.String())
+		}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".model.") {
+			t.Errorf("%s left in the run folder", e.Name())
+		}
+	}
+	if _, err := bundle.ReadDir(filepath.Join(out, "model")); err != nil {
+		t.Errorf("no bundle after the resume: %v", err)
 	}
 }

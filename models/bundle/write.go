@@ -13,7 +13,8 @@ import (
 )
 
 // Write writes a bundle into the folder dir: the graph files (graphs maps each role of the
-// manifest, GraphEnergy and GraphInitializer, to the file's content) and manifest.json. It validates m first.
+// manifest, GraphEnergy and GraphInitializer, to the file's content) and manifest.json. It
+// validates m first.
 //
 // The bundle appears whole or not at all: Write builds it in a hidden folder beside dir
 // (".DIR.tmp-*"), syncs every file, reads it back, and only then renames it to dir. An existing
@@ -22,7 +23,8 @@ import (
 // deletes files it did not write. Replacing renames the old folder away (into ".DIR.old-*"),
 // renames the new one in, and then removes the old one; if the second rename fails, the old
 // folder is put back. A crash between the two renames leaves the complete old bundle at
-// ".DIR.old-*/DIR". Concurrent Writes to the same dir are not supported.
+// ".DIR.old-*/DIR"; Recover cleans up after such a crash. Concurrent Writes to the same dir are
+// not supported.
 func Write(dir string, m *Manifest, graphs map[string][]byte) error {
 	if m == nil {
 		return fmt.Errorf("bundle: write %s: no manifest given", dir)
