@@ -106,6 +106,29 @@ func ReadImage(path string, c, h, w int) ([]float32, error) {
 	return DecodeImage(f, path, c, h, w)
 }
 
+// HasColor reports whether the PNG or JPEG image file of w x h pixels has a pixel whose red,
+// green and blue differ. For a grayscale model DecodeImage keeps only the luma of such an image.
+func HasColor(path string, h, w int) (bool, error) {
+	f, err := openPicture("image", path, 3, h, w)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	img, err := decodePicture(f, "image", path, 3, h, w)
+	if err != nil {
+		return false, err
+	}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r != g || g != bl {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // DecodeImage decodes a PNG or JPEG image of w x h pixels from r as c*h*w float32 values in
 // [-1, 1] (8-bit level v becomes v/127.5 - 1, as the training data), CHW order: grayscale for
 // c = 1, RGB for c = 3. Transparent pixels are composited onto black, as the training data

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -845,5 +846,35 @@ func TestSampleClassNone(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "unconditional") {
 		t.Errorf("stdout %q does not say unconditional", stdout)
+	}
+}
+
+// TestColorImageNote checks that a color --image given to a grayscale model is read as its
+// luma with a note saying so, and that a grey one gets no note.
+func TestColorImageNote(t *testing.T) {
+	dir := t.TempDir()
+	dig := bundles.Digits(t)
+	colored := image.NewNRGBA(image.Rect(0, 0, 28, 28))
+	for i := range colored.Pix {
+		colored.Pix[i] = 255
+	}
+	colored.Set(3, 4, color.NRGBA{R: 200, G: 10, B: 10, A: 255})
+	path := filepath.Join(dir, "red.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, colored); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	mask := filepath.Join(inferFixtures, "mask-gray.png")
+	stdout := run(t, "inpaint", "--model", dig, "--image", path, "--mask", mask, "--class", "none", "--out", filepath.Join(dir, "a.png"))
+	if !strings.Contains(stdout, "note: --image "+path+" is in color") {
+		t.Errorf("stdout %q has no note on the color image", stdout)
+	}
+	grey := filepath.Join(inferFixtures, "digit.png")
+	if stdout := run(t, "inpaint", "--model", dig, "--image", grey, "--mask", mask, "--class", "none", "--out", filepath.Join(dir, "b.png")); strings.Contains(stdout, "note:") {
+		t.Errorf("a grey image got a note: %q", stdout)
 	}
 }

@@ -16,6 +16,7 @@ type imageJob struct {
 	c, h, w int
 	ext     string
 	so      infer.SampleOptions
+	note    string // a remark on --image for the command's output, or ""
 }
 
 // openImageJob checks the shared flags, opens the model, checks that it generates images for
@@ -47,6 +48,11 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 	}
 	if j.img, err = infer.ReadImage(image, j.c, j.h, j.w); err != nil {
 		return fmt.Errorf("--image: %w", err)
+	}
+	if j.c == 1 {
+		if color, err := infer.HasColor(image, j.h, j.w); err == nil && color {
+			j.note = fmt.Sprintf("note: --image %s is in color; the model reads grayscale, so it got the image's luma", image)
+		}
 	}
 	j.so = o.sampleOptions(j.m)
 	if op == "inpaint" {

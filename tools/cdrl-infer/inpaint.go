@@ -116,6 +116,9 @@ func runInpaint(ctx context.Context, o inpaintOptions, stdout io.Writer) error {
 			kept++
 		}
 	}
+	if j.note != "" {
+		fmt.Fprintln(stdout, j.note)
+	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d, resample %d; %d of %d pixels kept, %d generated\n",
 		plural(o.N, "candidate"), j.m.describe(), conditioning(label, j.m.s.InpaintGuidanceWeight(j.so.Guidance)), o.Seed, o.Resample, kept, h*w, h*w-kept)
 	cli.Done(stdout, start, o.Out)

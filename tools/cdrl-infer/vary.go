@@ -71,6 +71,9 @@ func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 	if err := writeImages(o.Out, j.ext, x, o.N, j.c, j.h, j.w); err != nil {
 		return err
 	}
+	if j.note != "" {
+		fmt.Fprintln(stdout, j.note)
+	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; started at level %d of %d (signal %.3f of the image)\n",
 		plural(o.N, "variation"), j.m.describe(), conditioning(o.Class, j.m.s.GuidanceWeight(j.so.Guidance)), o.Seed, o.Level, sched.Levels,
 		float32(sched.Alpha(o.Level)))
