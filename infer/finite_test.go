@@ -90,3 +90,29 @@ func TestShapeMismatchCaughtAtOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryRefusedBeforeWork checks that a task whose results alone exceed the machine's
+// available memory is refused with a *MemoryError before any network runs, and that a large
+// chunk is refused with advice to chunk.
+func TestMemoryRefusedBeforeWork(t *testing.T) {
+	s := sharedSampler(t, bundles.Digits(t))
+	runs := 0
+	restore := infer.ObserveRuns(func(string, string, int) { runs++ })
+	defer restore()
+	_, err := s.Sample(context.Background(), 1<<40, infer.SampleOptions{Seed: 1, Batch: 256})
+	var me *infer.MemoryError
+	if !errors.As(err, &me) {
+		t.Skipf("no *MemoryError (%v): this system does not report its available memory", err)
+	}
+	if me.N != 1<<40 || me.Results != (1<<40)*784*4 || me.Available <= 0 || !strings.Contains(err.Error(), "fewer samples") {
+		t.Errorf("%+v: %v", *me, err)
+	}
+	if runs != 0 {
+		t.Errorf("%d network runs before the refusal", runs)
+	}
+	// Results that fit, all in one chunk that does not.
+	n := int(me.Available / (784 * 4 * 8))
+	if _, err := s.Sample(context.Background(), n, infer.SampleOptions{Seed: 1}); !errors.As(err, &me) || !strings.Contains(err.Error(), "smaller chunks") {
+		t.Errorf("one chunk of %d samples: %v, want advice to chunk", n, err)
+	}
+}

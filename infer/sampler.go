@@ -370,6 +370,13 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	case k < 0:
 		return plan{}, fmt.Errorf("infer: %s: %d Langevin steps; want at least 1, 0 for the manifest's or NoLangevin for none", op, k)
 	}
+	groups := 1
+	if len(s.m.Classes) > 0 {
+		groups = 2 // a class and the null class under guidance (Compose runs more)
+	}
+	if err := s.checkMemory(op, n, o.Batch, groups, o.Levels != nil); err != nil {
+		return plan{}, err
+	}
 	w, what := s.GuidanceWeight(o.Guidance), "guidance"
 	switch op {
 	case "inpaint":

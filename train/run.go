@@ -13,6 +13,7 @@ import (
 	"github.com/cdrl-go/cdrl/infer/plot"
 	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/data"
 )
 
@@ -116,6 +117,9 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	ds, err := data.Open(cfg.Data)
 	if err != nil {
 		return fmt.Errorf("train: --data: %w", err)
+	}
+	if err := checkMemory(cfg, tensor.Shape(ds.Shape()).Size()); err != nil {
+		return err
 	}
 	t, err := newTrainer(cfg, ds, st, o.Session)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 )
@@ -75,5 +76,23 @@ func TestResumeRecoversBundleWrite(t *testing.T) {
 	}
 	if _, err := bundle.ReadDir(filepath.Join(out, "model")); err != nil {
 		t.Errorf("no bundle after the resume: %v", err)
+	}
+}
+
+// TestBatchTooLargeForMemory checks that a batch whose buffers cannot fit in the available
+// memory is refused before any program is built, naming --batch, and leaves no run folder.
+func TestBatchTooLargeForMemory(t *testing.T) {
+	if _, ok := infer.AvailableMemory(); !ok {
+		t.Skip("this system does not report its available memory")
+	}
+	cfg := tinyToy()
+	cfg.Batch = 1 << 40
+	out := filepath.Join(t.TempDir(), "run")
+	err := Run(context.Background(), cfg, Options{Out: out})
+	if err == nil || !strings.Contains(err.Error(), "--batch 1099511627776") || !strings.Contains(err.Error(), "available") {
+		t.Fatalf("got %v, want a refusal naming --batch", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused run left %s", out)
 	}
 }
