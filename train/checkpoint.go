@@ -4,10 +4,13 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 )
 
 // checkpointPrefix and checkpointExt name checkpoint files: step-000123.ckpt.
@@ -19,34 +22,15 @@ const (
 // ErrNoCheckpoint is returned by LatestCheckpoint when a folder holds no checkpoint.
 var ErrNoCheckpoint = errors.New("no checkpoint")
 
-// saveCheckpoint writes st to dir/step-NNNNNN.ckpt: encoded to a temporary file in the same
-// folder, fsynced, renamed into place and the folder fsynced, so a crash leaves either the old
-// set of checkpoints or the new one. It then removes all but the newest keep checkpoints.
+// saveCheckpoint writes st to dir/step-NNNNNN.ckpt atomically (runtime/atomicfile), so a crash
+// leaves either the old set of checkpoints or the new one. It then removes all but the newest
+// keep checkpoints.
 func saveCheckpoint(dir string, st *State, keep int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s%09d%s", checkpointPrefix, st.Step, checkpointExt))
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return "", fmt.Errorf("train: checkpoint: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := gob.NewEncoder(tmp).Encode(st); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("train: checkpoint %s: encode: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("train: checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("train: checkpoint %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("train: checkpoint %s: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(st) }); err != nil {
 		return "", fmt.Errorf("train: checkpoint %s: %w", path, err)
 	}
 	all, err := listCheckpoints(dir)
@@ -60,15 +44,6 @@ func saveCheckpoint(dir string, st *State, keep int) (string, error) {
 		all = all[1:]
 	}
 	return path, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // listCheckpoints returns the checkpoint files of dir, oldest first.

@@ -3,11 +3,10 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/cdrl-go/cdrl/graphs"
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
@@ -63,48 +62,15 @@ func Marshal(g *graphs.Graph, o Options) ([]byte, error) {
 	return m.marshal(), nil
 }
 
-// Write encodes the graph like Marshal and stores it at path atomically: the bytes go to a
-// temporary file in the same folder, which is synced and then renamed over path. On error no
-// file is left behind and an existing file at path is untouched.
-func Write(path string, g *graphs.Graph, o Options) (err error) {
+// Write encodes the graph like Marshal and stores it at path atomically (runtime/atomicfile):
+// on error no file is left behind and an existing file at path is untouched.
+func Write(path string, g *graphs.Graph, o Options) error {
 	data, err := Marshal(g, o)
 	if err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("onnx: write %s: sync: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("onnx: write %s: %w", path, err)
-	}
-	// Make the rename durable; a folder that cannot be synced is not an error of the write.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -9,9 +9,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 )
 
 // npyMagic starts every .npy file.
@@ -389,49 +390,11 @@ func writeNpy(w io.Writer, t *Tensor) error {
 	return nil
 }
 
-// WriteNpyFile writes t to path in .npy format, atomically: the data goes to a temporary file in
-// the same folder, which is synced and then renamed over path, so readers see either the old
-// file or the complete new one.
-func WriteNpyFile(path string, t *Tensor) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+// WriteNpyFile writes t to path in .npy format, atomically (runtime/atomicfile): readers see
+// either the old file or the complete new one.
+func WriteNpyFile(path string, t *Tensor) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return writeNpy(w, t) }); err != nil {
 		return fmt.Errorf("tensor: write npy %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = fmt.Errorf("tensor: write npy %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err := writeNpy(bw, t); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable; not every file system allows syncing a folder.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/infer/plot"
 	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	"github.com/cdrl-go/cdrl/train/classifier"
@@ -381,7 +382,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 	rep.elapsed = time.Since(start)
 	path := filepath.Join(o.Out, reportFile)
-	if err := writeFileAtomic(path, rep.markdown()); err != nil {
+	if err := atomicfile.WriteBytes(path, rep.markdown()); err != nil {
 		return fmt.Errorf("--out %s: %w", o.Out, err)
 	}
 	e.wrote = append(e.wrote, path)

@@ -100,7 +100,7 @@ func runOOD(ctx context.Context, o oodOptions, stdout io.Writer) error {
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("--out %s: %w", o.Out, err)
 	}
-	if err := writeFileAtomic(o.Out, buf.Bytes()); err != nil {
+	if err := writeOut(o.Out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d inputs scored by %s at level %d: scores from %.6g to %.6g (higher = more in-distribution)\n", in.n, m.describe(), level, lo, hi)

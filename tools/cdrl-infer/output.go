@@ -15,6 +15,7 @@ import (
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/infer/plot"
 	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
@@ -109,7 +110,7 @@ func writeSamplesCols(path string, m *bundle.Manifest, x []float32, n, cols int)
 		}
 		return nil
 	case extCSV:
-		return writeFileAtomic(path, pointsCSV(x, m.Shape[0]))
+		return writeOut(path, pointsCSV(x, m.Shape[0]))
 	}
 	var img image.Image
 	if m.Kind == bundle.KindImage {
@@ -165,37 +166,16 @@ func dirOf(path string) string {
 	return "."
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same folder, renamed
-// over path once complete, so readers never see part of a file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := dirOf(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeOut writes data to the --out file path atomically (runtime/atomicfile), creating its
+// folder when missing.
+func writeOut(path string, data []byte) error {
+	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
 		return fmt.Errorf("--out %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("--out %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("--out %s: %w", path, err)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // inputs are samples read from --input: n samples of the model's shape and a name for each.
