@@ -12,6 +12,7 @@ import (
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/infer/plot"
 	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/data"
@@ -88,6 +89,15 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		recovered, err := bundle.Recover(filepath.Join(o.Out, "model"))
 		if err != nil {
 			return fmt.Errorf("train: --resume: %w", err)
+		}
+		for _, dir := range []string{o.Out, ckptDir, filepath.Join(o.Out, "samples")} {
+			stale, err := atomicfile.RemoveStale(dir)
+			if err != nil {
+				return fmt.Errorf("train: --resume: %w", err)
+			}
+			for _, path := range stale {
+				recovered = append(recovered, "removed the unfinished file "+path)
+			}
 		}
 		for _, a := range recovered {
 			fmt.Fprintf(o.Stdout, "  %s (left by a killed run)\n", a)

@@ -68,3 +68,24 @@ func WriteBytes(path string, data []byte) error {
 		return err
 	})
 }
+
+// RemoveStale removes the temporary files that writes killed before their rename left in the
+// folder dir (hidden files named ".NAME.tmp-*") and returns their paths. It must not run while
+// a write into dir is in progress. A missing folder holds nothing to remove.
+func RemoveStale(dir string) ([]string, error) {
+	stale, err := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, path := range stale {
+		if info, err := os.Lstat(path); err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
+}

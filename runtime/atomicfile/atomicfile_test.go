@@ -47,3 +47,28 @@ func TestWrite(t *testing.T) {
 		t.Errorf("the folder holds %q, want only out.txt", names)
 	}
 }
+
+// TestRemoveStale checks that the temporary files of killed writes go and everything else,
+// folders with such names included, stays.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".a.ckpt.tmp-123", "b.txt", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".model.tmp-9"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := RemoveStale(dir)
+	if err != nil || len(removed) != 1 || filepath.Base(removed[0]) != ".a.ckpt.tmp-123" {
+		t.Fatalf("removed %q, %v; want the one temporary file", removed, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("%d entries left, want 3", len(entries))
+	}
+	if removed, err := RemoveStale(filepath.Join(dir, "none")); err != nil || removed != nil {
+		t.Errorf("missing folder: %q, %v", removed, err)
+	}
+}

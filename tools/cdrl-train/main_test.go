@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,46 +74,86 @@ func sameParams(t *testing.T, a, b *train.State) {
 	}
 }
 
-// TestKilledRunResumesExactly kills a run (SIGKILL) after its first checkpoint, resumes it and
-// checks that it reaches bit-identical parameters to an uninterrupted run.
+// TestKilledRunResumesExactly kills a run (SIGKILL) at five moments drawn at random, checkpoints
+// and bundle writes included, resuming it after each, and checks that it reaches bit-identical
+// parameters to an uninterrupted run, logs every step once and leaves no temporary file.
 func TestKilledRunResumesExactly(t *testing.T) {
 	bin := buildBinary(t)
-	const iters = 200
+	const iters = 300
+	// Checkpoints (and bundle writes) every 10 steps, so kills often land in one.
+	args := func(out string) []string { return append(tinyArgs(out, iters), "--checkpoint-every", "10") }
 	full := filepath.Join(t.TempDir(), "full")
-	if out, err := exec.Command(bin, tinyArgs(full, iters)...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, args(full)...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 	killed := filepath.Join(t.TempDir(), "killed")
-	cmd := exec.Command(bin, tinyArgs(killed, iters)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	rng := rand.New(rand.NewPCG(7, 7))
+	kills := 0
+	for try := 0; kills < 5 && try < 20; try++ {
+		a := args(killed)
 		if _, err := train.LatestCheckpoint(filepath.Join(killed, "checkpoint")); err == nil {
+			a = append(a, "--resume")
+		}
+		cmd := exec.Command(bin, a...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d ended with %v before its kill", try, err)
+			}
+			t.Logf("run %d finished before its kill", try)
+		case <-time.After(time.Duration(200+rng.IntN(600)) * time.Millisecond):
+			cmd.Process.Kill()
+			<-done
+			kills++
+		}
+		if _, err := train.LatestCheckpoint(filepath.Join(killed, "checkpoint")); err == nil && latest(t, killed).Step >= iters {
 			break
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no checkpoint appeared")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	before := latest(t, killed)
-	if before.Step >= iters {
-		t.Skipf("the run finished (step %d) before it could be killed", before.Step)
+	if kills == 0 {
+		t.Skip("every run finished before it could be killed")
 	}
-	out, err := exec.Command(bin, append(tinyArgs(killed, iters), "--resume")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("resume: %v\n%s", err, out)
+	out, err := exec.Command(bin, append(args(killed), "--resume")...).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "raise --iters") {
+		t.Fatalf("final resume: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "resuming") {
-		t.Errorf("resume output does not say it resumed:\n%s", out)
+	if !strings.Contains(string(out), "resuming") && !strings.Contains(string(out), "raise --iters") {
+		t.Errorf("the final run did not resume:\n%s", out)
 	}
-	t.Logf("killed after step %d, resumed", before.Step)
+	t.Logf("killed %d times, then resumed to the end", kills)
 	sameParams(t, latest(t, full), latest(t, killed))
+	// metrics.jsonl: the logged steps once each, in order.
+	data, err := os.ReadFile(filepath.Join(killed, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m struct {
+			Step int `json:"step"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		if m.Step <= last {
+			t.Errorf("metrics.jsonl: step %d after step %d", m.Step, last)
+		}
+		last = m.Step
+	}
+	if last != iters {
+		t.Errorf("metrics.jsonl ends at step %d, want %d", last, iters)
+	}
+	filepath.WalkDir(killed, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp-") || strings.HasPrefix(d.Name(), ".model.") {
+			t.Errorf("left behind: %s", path)
+		}
+		return nil
+	})
 }
 
 // TestInterruptWritesCheckpoint sends SIGINT and checks the run saves its state and exits 130.
