@@ -51,7 +51,7 @@ Examples:
 			&ucli.StringFlag{Name: "model", Category: categoryModel, Usage: "trained model (model mode): a bundle `DIR` or the NAME of an embedded model"},
 			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs `FILE`: X.npy (float32, (N,D) or (N,C,H,W)); model mode also .png/.jpg and (points) .csv"},
 			&ucli.StringFlag{Name: "logsnr", Category: cli.CategoryIO, Usage: "graph mode: per-sample logSNR `L.npy` (float32, (N))"},
-			&ucli.IntFlag{Name: "level", Category: categoryModel, Usage: "model mode: noise level `L`, 0..T-1 (0 = least noisy)"},
+			&ucli.IntFlag{Name: "level", Category: categoryModel, Usage: "model mode: noise level `L` whose energy to read, 0..T-1 (levels count from 0, the data, to T, pure noise)"},
 			&ucli.StringFlag{Name: "class", Category: cli.CategoryIO, Usage: "graph mode: class ids `C.npy` (int64, (N); 0 = null class); model mode: a class LABEL for every input (unset: null class)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `DIR` for energy.npy and grad.npy"},
 			&ucli.StringFlag{Name: "io", Category: cli.CategoryIO, Usage: "graph mode: map contract names to the graph's, e.g. `x=input_0,energy=output_0`"},

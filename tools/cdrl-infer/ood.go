@@ -41,7 +41,7 @@ Examples:
 			&ucli.StringFlag{Name: "input", Required: true, Category: cli.CategoryIO, Usage: "inputs: a `DIR` of images, an image, an .npy array (N, shape...) or (points) a .csv"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `scores.csv` (columns input,score)"},
 			&ucli.IntFlag{Name: "level", Category: categoryModel, DefaultText: "the model's ood_level",
-				Usage: "noise level `L` whose energy scores, 0..T-1 (0 = least noisy)"},
+				Usage: "noise level `L` whose energy scores, 0..T-1 (levels count from 0, the data, to T, pure noise)"},
 			modelFlag, batchFlag,
 		}, cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {

@@ -34,7 +34,7 @@ Examples:
    cdrl-infer vary --model runs/mnist/model --image digit.png --level 4 --class 7 --out seven.png`,
 		Flags: sampleFlags(
 			&ucli.StringFlag{Name: "image", Required: true, Category: cli.CategoryIO, Usage: "the image to vary, `IN.png` (or .jpg), the model's size"},
-			&ucli.IntFlag{Name: "level", Value: 3, Category: categorySampling, Usage: "noise level `L` to start from, 1 (closest to the image) to the model's top level"},
+			&ucli.IntFlag{Name: "level", Value: 3, Category: categorySampling, Usage: "noise level `L` to start from, 1..T (levels count from 0, the data, to T, pure noise)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: cli.CategoryIO, Usage: "output `OUT.png` (one image with --n 1, else a grid) or .npy"},
 			&ucli.IntFlag{Name: "n", Value: 1, Category: categorySampling, Usage: "number of variations `N`"},
 			classFlag, guidanceFlag,
