@@ -48,8 +48,8 @@ func (s *Sampler) ClassPosterior(ctx context.Context, image []float32, known []b
 // classMaxBatch bounds the inputs of one initializer run of ClassPosterior: the classes times
 // the draws are split into runs of at most this many (whole draws, every class reading the
 // same noised image), which bounds ONNX Runtime's activation memory: a cdrl-infer inpaint of
-// the embedded mnist model peaked at 569 MB with all 320 inputs of a transition (32 draws) in one run,
-// 156 MiB with runs of 64 and 121 MiB with runs of 40, at the same speed.
+// the embedded mnist model peaked at 569 MB with all 320 inputs of a transition (32 draws) in
+// one run, 156 MiB with runs of 64 and 121 MiB with runs of 40, at the same speed.
 const classMaxBatch = 40
 
 func (s *Sampler) classPosterior(ctx context.Context, image []float32, known []bool, seed uint64, draws int) ([]float64, error) {
