@@ -145,6 +145,8 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return err
 	}
 	defer metrics.Close()
+	fmt.Fprintf(o.Stdout, "training %s on %s: batch %d, %d Langevin steps, %d iterations; ONNX Runtime %s on %s\n",
+		cfg.Arch, cfg.Data, cfg.Batch, cfg.LangevinSteps, cfg.Iters, ort.Version(), t.ebmStep.sess.Provider())
 	start := time.Now()
 	prog := &progress{w: o.Stdout, start: start, from: t.st.Step, total: cfg.Iters}
 	b := t.newBatch(cfg.Batch)

@@ -28,6 +28,9 @@ func TestRunToySmoke(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	t.Log(log.String())
+	if first, _, _ := strings.Cut(log.String(), "\n"); !strings.HasPrefix(first, "training toy-small on toy2d: batch 64") || !strings.HasSuffix(first, "ONNX Runtime "+ort.Version()+" on cpu") {
+		t.Errorf("first line %q does not say what trains on which device", first)
+	}
 	for _, p := range []string{"metrics.jsonl", "model/manifest.json", "model/energy.onnx", "model/initializer.onnx", "samples/step-000006.png"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)

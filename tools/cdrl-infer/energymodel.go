@@ -88,7 +88,7 @@ func runEnergyModel(ctx context.Context, o energyModelOptions, stdout io.Writer)
 		return fmt.Errorf("--out: %w", err)
 	}
 	fmt.Fprintf(stdout, "%d inputs at level %d (logSNR %.6g) of %s, %s; log-density = energy / s^2 = energy * %.6g\n",
-		in.n, o.Level, tr.LogSNROut, m.describe(), conditioning(o.Class, 0), 1/tr.S2)
+		in.n, o.Level, tr.LogSNROut, m.describe(), conditioning(m.b.Label(id), 0), 1/tr.S2)
 	cli.Done(stdout, start, ePath, gPath)
 	return nil
 }

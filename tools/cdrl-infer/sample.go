@@ -76,14 +76,14 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(o.Class, m.s.GuidanceWeight(so.Guidance)), o.Seed)
+	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(m.b.Label(id), m.s.GuidanceWeight(so.Guidance)), o.Seed)
 	cli.Done(stdout, start, o.Out)
 	return nil
 }
 
 // conditioning describes the class and guidance of a run.
 func conditioning(label string, w float64) string {
-	if label == "" || label == nullClass {
+	if label == "" {
 		return "unconditional"
 	}
 	return fmt.Sprintf("class %s, guidance %g", label, w)

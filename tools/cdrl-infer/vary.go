@@ -75,7 +75,7 @@ func runVary(ctx context.Context, o varyOptions, stdout io.Writer) error {
 		fmt.Fprintln(stdout, j.note)
 	}
 	fmt.Fprintf(stdout, "%s from %s, %s, seed %d; started at level %d of %d (signal %.3f of the image)\n",
-		plural(o.N, "variation"), j.m.describe(), conditioning(o.Class, j.m.s.GuidanceWeight(j.so.Guidance)), o.Seed, o.Level, sched.Levels,
+		plural(o.N, "variation"), j.m.describe(), conditioning(j.m.b.Label(j.so.Class), j.m.s.GuidanceWeight(j.so.Guidance)), o.Seed, o.Level, sched.Levels,
 		float32(sched.Alpha(o.Level)))
 	cli.Done(stdout, start, o.Out)
 	return nil
