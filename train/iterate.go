@@ -67,6 +67,7 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 	return m, nil
 }
 
+// iterate runs one CDRL iteration (cdrl-method.md 4.2) on batch b and returns its metrics.
 func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	step := t.st.Step
 	rng := t.rng
