@@ -35,7 +35,7 @@ func BenchmarkIteration(b *testing.B) {
 				if err != nil {
 					b.Skip(err)
 				}
-				tr, err := newTrainer(cfg, ds, nil, ort.SessionConfig{IntraOpThreads: 2, InterOpThreads: 1})
+				tr, err := newTrainer(cfg, ds, nil, ort.SessionConfig{IntraOpThreads: 2, InterOpThreads: 1}, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

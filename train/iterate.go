@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
@@ -13,9 +15,10 @@ import (
 	"github.com/cdrl-go/cdrl/train/optim"
 )
 
-// batch holds one iteration's tensors.
+// batch holds one iteration's tensors for this process's slice of the global batch.
 type batch struct {
 	n                  int
+	first              int       // global index of this process's first sample
 	x, eps             []float32 // data and the shared noise
 	labels, level      []int64
 	ts                 []int
@@ -26,15 +29,30 @@ type batch struct {
 	dropout            map[string][]float32
 	dropoutShape       map[string][]int
 	fusedNoise         []float32 // (K, N, ...) for the fused program
+	// globalX and globalLabels hold the whole global batch's data when the group has several
+	// processes: every rank draws it from the one seeded sequence and keeps its slice.
+	globalX      []float32
+	globalLabels []int64
+	// streams are the samples' random sources this iteration, keyed by global index.
+	streams []rand.PCG
+	rngs    []*rand.Rand
 }
 
 func (t *trainer) newBatch(n int) *batch {
 	d := n * t.dim
-	b := &batch{n: n, x: make([]float32, d), eps: make([]float32, d), labels: make([]int64, n), level: make([]int64, n),
+	b := &batch{n: n, first: t.group.Rank() * n, x: make([]float32, d), eps: make([]float32, d), labels: make([]int64, n), level: make([]int64, n),
 		ts: make([]int, n), xt: make([]float32, d), xprev: make([]float32, d), pos: make([]float32, d),
 		yMean: make([]float32, d), initNoise: make([]float32, d), y: make([]float32, d), y0: make([]float32, d),
 		grad: make([]float32, d), noise: make([]float32, d), neg: make([]float32, d),
-		dropout: map[string][]float32{}, dropoutShape: map[string][]int{}}
+		dropout: map[string][]float32{}, dropoutShape: map[string][]int{},
+		streams: make([]rand.PCG, n), rngs: make([]*rand.Rand, n)}
+	for i := range b.rngs {
+		b.rngs[i] = rand.New(&b.streams[i])
+	}
+	if size := t.group.Size(); size > 1 {
+		b.globalX = make([]float32, size*d)
+		b.globalLabels = make([]int64, size*n)
+	}
 	for _, name := range t.dropout {
 		s := t.initFwd.inputs[name].Shape()
 		s[0] = n
@@ -49,7 +67,6 @@ func (t *trainer) newBatch(n int) *batch {
 
 func (t *trainer) shapeN(n int) []int { return append([]int{n}, t.shape...) }
 
-// step runs one CDRL iteration (cdrl-method.md 4.2) and returns its metrics.
 // step runs one iteration (iterate) and adds to its metrics what its runs handed to ONNX
 // Runtime and took back, in all and by program.
 func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
@@ -70,25 +87,14 @@ func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
 // iterate runs one CDRL iteration (cdrl-method.md 4.2) on batch b and returns its metrics.
 func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	step := t.st.Step
-	rng := t.rng
-	// 1. Data, per-sample transitions and the shared-noise pair (x_t, x_{t-1}).
-	if err := t.data.Batch(b.x, b.labels, rng); err != nil {
-		return Metrics{}, fmt.Errorf("train: data: %w", err)
+	// 1. Data, per-sample transitions and the shared-noise pair (x_t, x_{t-1}). The iteration's
+	// seed, drawn from the run's source (the same on every rank), keys the data sequence and
+	// every sample's stream.
+	seed := t.rng.Uint64()
+	if err := t.drawData(b, seed); err != nil {
+		return Metrics{}, err
 	}
-	if t.classes == 0 {
-		clear(b.labels)
-	} else {
-		for i := range b.labels {
-			if rng.Float64() < t.cfg.LabelDropout {
-				b.labels[i] = 0
-			}
-		}
-	}
-	for i := range b.ts {
-		b.ts[i] = t.drawTransition(rng)
-		b.level[i] = int64(b.ts[i] - 1)
-	}
-	infer.Normal(b.eps, rng)
+	t.drawSamples(b, seed)
 	if err := t.per.Fill(t.trs, b.ts); err != nil {
 		return Metrics{}, err
 	}
@@ -112,12 +118,9 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	}
 	shape := t.shapeN(b.n)
 	levelT, classT := levelTensor(b), classTensor(b)
-	// 3. Initializer proposal (train mode: dropout noise drawn now, reused by its step).
+	// 3. Initializer proposal (train mode: the dropout noise drawn above, reused by its step).
 	initFeeds := map[string]*tensor.Tensor{cdrl.InputX: tensor.FromFloat32(b.xt, shape...), cdrl.InputLevel: levelT, cdrl.InputClass: classT}
 	for name, u := range b.dropout {
-		for i := range u {
-			u[i] = rng.Float32()
-		}
 		initFeeds[name] = tensor.FromFloat32(u, b.dropoutShape[name]...)
 	}
 	initVals := tensors(t.st.Init)
@@ -126,7 +129,6 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 		return Metrics{}, err
 	}
 	copy(b.yMean, out[cdrl.OutY].Float32)
-	infer.Normal(b.initNoise, rng)
 	for i := 0; i < b.n; i++ {
 		s := t.per.InitStd[i]
 		for j := i * t.dim; j < (i+1)*t.dim; j++ {
@@ -170,7 +172,10 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	m := Metrics{Step: step + 1, EBMLoss: scalarOut(out, cdrl.OutLoss), FPos: scalarOut(out, cdrl.OutFPos), FNeg: scalarOut(out, cdrl.OutFNeg), Displacement: disp}
+	m := Metrics{Step: step + 1, WorldSize: t.group.Size(), EBMLoss: scalarOut(out, cdrl.OutLoss), FPos: scalarOut(out, cdrl.OutFPos), FNeg: scalarOut(out, cdrl.OutFNeg), Displacement: disp}
+	if _, err := averageMetrics(t.group, false, &m.EBMLoss, &m.FPos, &m.FNeg, &m.Displacement); err != nil {
+		return m, err
+	}
 	if math.IsNaN(m.EBMLoss) || math.IsInf(m.EBMLoss, 0) {
 		return m, fmt.Errorf("train: diverged at step %d: the EBM loss is %g", step+1, m.EBMLoss)
 	}
@@ -182,6 +187,9 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	}
 	grads, err := gradsOf(out, t.st.EBM, step+1, "EBM")
 	if err != nil {
+		return m, err
+	}
+	if t.flat, err = averageGrads(t.group, grads, t.flat); err != nil {
 		return m, err
 	}
 	m.EBMNorm = t.clip(grads)
@@ -200,10 +208,16 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 		return m, err
 	}
 	m.InitLoss = scalarOut(out, cdrl.OutLoss)
+	if _, err := averageMetrics(t.group, false, &m.InitLoss); err != nil {
+		return m, err
+	}
 	if math.IsNaN(m.InitLoss) || math.IsInf(m.InitLoss, 0) {
 		return m, fmt.Errorf("train: diverged at step %d: the initializer loss is %g", step+1, m.InitLoss)
 	}
 	if grads, err = gradsOf(out, t.st.Init, step+1, "initializer"); err != nil {
+		return m, err
+	}
+	if t.flat, err = averageGrads(t.group, grads, t.flat); err != nil {
 		return m, err
 	}
 	m.InitNorm = t.clip(grads)
@@ -251,13 +265,19 @@ func (t *trainer) clip(grads [][]float32) float64 {
 }
 
 // refine runs the K Langevin steps from b.y0 into b.y, fused in one program or one score
-// program run per step.
+// program run per step. Step j's noise for a sample is the j-th draw of dim normals from its
+// stream either way, so both give the same chains.
 func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tensor.Tensor, levelT, classT *tensor.Tensor) error {
 	shape := t.shapeN(b.n)
 	k := t.cfg.LangevinSteps
 	xt := tensor.FromFloat32(b.xt, shape...)
 	if t.langevin != nil {
-		infer.Normal(b.fusedNoise, t.rng)
+		d := b.n * t.dim
+		parallel(b.n, func(i int) {
+			for j := range k {
+				infer.Normal(b.fusedNoise[j*d+i*t.dim:j*d+(i+1)*t.dim], b.rngs[i])
+			}
+		})
 		out, err := t.langevin.run(ctx, map[string]*tensor.Tensor{
 			cdrl.InputY0: tensor.FromFloat32(b.y0, shape...), cdrl.InputXT: xt, cdrl.InputLevel: levelT, cdrl.InputClass: classT,
 			cdrl.InputNoise: tensor.FromFloat32(b.fusedNoise, append([]int{k}, shape...)...),
@@ -280,7 +300,7 @@ func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tenso
 		if err != nil {
 			return err
 		}
-		infer.Normal(b.noise, t.rng)
+		parallel(b.n, func(i int) { infer.Normal(b.noise[i*t.dim:(i+1)*t.dim], b.rngs[i]) })
 		if err := infer.LangevinStep(b.y, b.y, out[cdrl.OutGrad].Float32, b.xt, b.noise, t.dim, t.per.Q, t.per.S); err != nil {
 			return err
 		}
@@ -290,3 +310,82 @@ func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tenso
 
 func levelTensor(b *batch) *tensor.Tensor { return tensor.FromInt64(b.level, b.n) }
 func classTensor(b *batch) *tensor.Tensor { return tensor.FromInt64(b.labels, b.n) }
+
+// drawData fills the batch's data and labels. Every rank draws the whole global batch from
+// the one sequence keyed by the iteration's seed and keeps its slice, so N ranks see the data
+// one process with N times the batch would.
+func (t *trainer) drawData(b *batch, seed uint64) error {
+	rng := rand.New(rand.NewPCG(seed, streamKey(-1)))
+	x, labels := b.x, b.labels
+	if b.globalX != nil {
+		x, labels = b.globalX, b.globalLabels
+	}
+	if err := t.data.Batch(x, labels, rng); err != nil {
+		return fmt.Errorf("train: data: %w", err)
+	}
+	if b.globalX != nil {
+		copy(b.x, b.globalX[b.first*t.dim:])
+		copy(b.labels, b.globalLabels[b.first:])
+	}
+	return nil
+}
+
+// drawSamples seeds every sample's stream from the iteration's seed and its global index and
+// draws, in this order: the label dropout, the transition, the shared noise eps, the
+// initializer's injected noise and the sample's rows of the dropout masks. The Langevin noise
+// follows from the same stream (refine). A sample's noise thus depends on its global index,
+// not on which rank holds it.
+func (t *trainer) drawSamples(b *batch, seed uint64) {
+	parallel(b.n, func(i int) {
+		b.streams[i].Seed(seed, streamKey(b.first+i))
+		rng := b.rngs[i]
+		if t.classes == 0 || rng.Float64() < t.cfg.LabelDropout {
+			b.labels[i] = 0
+		}
+		b.ts[i] = t.drawTransition(rng)
+		b.level[i] = int64(b.ts[i] - 1)
+		lo, hi := i*t.dim, (i+1)*t.dim
+		infer.Normal(b.eps[lo:hi], rng)
+		infer.Normal(b.initNoise[lo:hi], rng)
+		for _, name := range t.dropout {
+			u := b.dropout[name]
+			row := len(u) / b.n
+			for j := i * row; j < (i+1)*row; j++ {
+				u[j] = rng.Float32()
+			}
+		}
+	})
+}
+
+// streamKey maps a global sample index to the second PCG seed word of its stream (SplitMix64's
+// finaliser, a bijection, so distinct indices get distinct, well-spread streams); index -1
+// keys the data sequence.
+func streamKey(g int) uint64 {
+	z := uint64(g) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// parallel calls f(i) for every i in 0..n-1, in contiguous runs on up to GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range w {
+		lo, hi := k*n/w, (k+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -16,7 +16,7 @@ func newTestTrainer(t testing.TB, cfg Config) *trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTrainer(cfg, ds, nil, ort.SessionConfig{IntraOpThreads: 1})
+	tr, err := newTrainer(cfg, ds, nil, ort.SessionConfig{IntraOpThreads: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type Metrics struct {
 	EBMLR        float64 `json:"ebm_lr"`
 	InitLR       float64 `json:"init_lr"`
 	Seconds      float64 `json:"seconds"` // wall time since the run (or resume) started
+	// WorldSize is the number of processes training the run (data parallel): the global batch
+	// is WorldSize times Config.Batch.
+	WorldSize int `json:"world_size"`
 	// Traffic is what the iteration's runs handed to ONNX Runtime and took back (ort.Traffic):
 	// with a GPU provider, the bytes copied between host and device per iteration.
 	Traffic ort.Traffic `json:"traffic"`

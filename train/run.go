@@ -35,6 +35,12 @@ type Options struct {
 	Session ort.SessionConfig
 	// Stdout receives the progress lines (nil: discard).
 	Stdout io.Writer
+	// Group is the set of processes training this run together (nil: this process alone).
+	// Cfg.Batch is then each process's batch; rank 0 prepares the run folder, shares its state
+	// with the others and alone writes files. When Run returns an error other than an
+	// interruption in a group of several, the caller must end the whole group (MPI_Abort):
+	// the other ranks may be waiting in a collective call.
+	Group Group
 }
 
 // Run trains a CDRL model until cfg.Iters iterations are done or ctx is cancelled. A
@@ -43,6 +49,13 @@ type Options struct {
 func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
+	}
+	g := o.Group
+	if g == nil {
+		g = solo{}
+	}
+	if g.Rank() != 0 {
+		return follow(ctx, o.Session, g)
 	}
 	if o.Out == "" {
 		return fmt.Errorf("train: --out: no folder given")
@@ -103,6 +116,9 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 			fmt.Fprintf(o.Stdout, "  %s (left by a killed run)\n", a)
 		}
 		fmt.Fprintf(o.Stdout, "resuming %s at step %d\n", path, st.Step)
+		if was := max(st.WorldSize, 1); was != g.Size() {
+			changes = append(changes, fmt.Sprintf("processes %d -> %d (global batch %d -> %d)", was, g.Size(), was*st.Config.Batch, g.Size()*cfg.Batch))
+		}
 		for _, c := range changes {
 			fmt.Fprintf(o.Stdout, "  changed: %s\n", c)
 		}
@@ -131,11 +147,17 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	if err := checkMemory(cfg, tensor.Shape(ds.Shape()).Size()); err != nil {
 		return err
 	}
-	t, err := newTrainer(cfg, ds, st, o.Session)
+	t, err := newTrainer(cfg, ds, st, o.Session, g)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
+	if err := t.snapshot(); err != nil {
+		return err
+	}
+	if _, err := shareState(g, t.st); err != nil {
+		return err
+	}
 	x, err := newExporter(t.nets, t.levels)
 	if err != nil {
 		return err
@@ -145,8 +167,40 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return err
 	}
 	defer metrics.Close()
-	fmt.Fprintf(o.Stdout, "training %s on %s: batch %d, %d Langevin steps, %d iterations; ONNX Runtime %s on %s\n",
-		cfg.Arch, cfg.Data, cfg.Batch, cfg.LangevinSteps, cfg.Iters, ort.Version(), t.ebmStep.sess.Provider())
+	batch := fmt.Sprintf("batch %d", cfg.Batch)
+	if g.Size() > 1 {
+		batch = fmt.Sprintf("batch %d per process x %d processes = %d", cfg.Batch, g.Size(), cfg.Batch*g.Size())
+	}
+	fmt.Fprintf(o.Stdout, "training %s on %s: %s, %d Langevin steps, %d iterations; ONNX Runtime %s on %s\n",
+		cfg.Arch, cfg.Data, batch, cfg.LangevinSteps, cfg.Iters, ort.Version(), t.ebmStep.sess.Provider())
+	return t.loop(ctx, o, x, metrics)
+}
+
+// follow is Run on a rank other than 0: it takes rank 0's state and configuration, trains its
+// slice of every global batch and writes nothing.
+func follow(ctx context.Context, sess ort.SessionConfig, g Group) error {
+	st, err := shareState(g, nil)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Open(st.Config.Data)
+	if err != nil {
+		return fmt.Errorf("train: rank %d: %w", g.Rank(), err)
+	}
+	t, err := newTrainer(st.Config, ds, st, sess, g)
+	if err != nil {
+		return fmt.Errorf("train: rank %d: %w", g.Rank(), err)
+	}
+	defer t.Close()
+	return t.loop(ctx, Options{Stdout: io.Discard}, nil, nil)
+}
+
+// loop trains until the configured iterations are done or any rank is interrupted, then
+// writes the final checkpoint, metrics and bundle (rank 0; x and metrics are nil elsewhere).
+func (t *trainer) loop(ctx context.Context, o Options, x *exporter, metrics *metricsLog) error {
+	cfg := t.cfg
+	ckptDir := filepath.Join(o.Out, "checkpoint")
+	writer := t.group.Rank() == 0
 	start := time.Now()
 	prog := &progress{w: o.Stdout, start: start, from: t.st.Step, total: cfg.Iters}
 	b := t.newBatch(cfg.Batch)
@@ -154,7 +208,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	// finish writes the checkpoint, metrics and bundle of the current state.
 	finish := func(reason string) error {
 		last.Seconds = time.Since(start).Seconds()
-		if last.Step > 0 {
+		if last.Step > 0 && writer {
 			if err := metrics.write(last); err != nil {
 				return err
 			}
@@ -166,11 +220,17 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return nil
 	}
 	for t.st.Step < cfg.Iters {
-		if ctx.Err() != nil {
+		// Every rank stops at the same iteration when any of them is interrupted (mpirun
+		// forwards SIGINT and SIGTERM to all of them, not at the same moment).
+		stop, err := agreeStop(t.group, ctx.Err() != nil)
+		if err != nil {
+			return err
+		}
+		if stop {
 			if err := finish("interrupted"); err != nil {
 				return err
 			}
-			return fmt.Errorf("train: interrupted; continue with --resume: %w", ctx.Err())
+			return fmt.Errorf("train: interrupted; continue with --resume: %w", context.Canceled)
 		}
 		m, err := t.step(context.WithoutCancel(ctx), b)
 		if err != nil {
@@ -181,8 +241,10 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		step := t.st.Step
 		if step%cfg.LogEvery == 0 || step == cfg.Iters {
 			m.Seconds = time.Since(start).Seconds()
-			if err := metrics.write(m); err != nil {
-				return err
+			if writer {
+				if err := metrics.write(m); err != nil {
+					return err
+				}
 			}
 			prog.line(m)
 			last.Step = 0 // already written
@@ -192,7 +254,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 				return err
 			}
 		}
-		if cfg.SampleEvery > 0 && step%cfg.SampleEvery == 0 && step < cfg.Iters {
+		if writer && cfg.SampleEvery > 0 && step%cfg.SampleEvery == 0 && step < cfg.Iters {
 			if err := t.pictures(ctx, o.Out, o.Session); err != nil {
 				return err
 			}
@@ -201,13 +263,23 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	if err := finish("finished"); err != nil {
 		return err
 	}
+	if !writer {
+		return nil
+	}
 	return t.pictures(ctx, o.Out, o.Session)
 }
 
-// checkpoint saves the state and the EMA bundle.
+// checkpoint saves the state and the EMA bundle (rank 0), after checking that every rank
+// holds the same parameters.
 func (t *trainer) checkpoint(dir string, x *exporter, out string) error {
 	if err := t.snapshot(); err != nil {
 		return err
+	}
+	if err := verifyReplicas(t.group, t.st); err != nil {
+		return err
+	}
+	if t.group.Rank() != 0 {
+		return nil
 	}
 	if _, err := saveCheckpoint(dir, t.st, t.cfg.KeepCheckpoints); err != nil {
 		return err

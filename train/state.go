@@ -23,4 +23,7 @@ type State struct {
 	SpectralU, SpectralV map[string][]float32
 	// RNG is the run's random source (math/rand/v2 PCG, MarshalBinary).
 	RNG []byte
+	// WorldSize is the number of processes that trained the run (0 in checkpoints written
+	// before data-parallel training existed: one).
+	WorldSize int
 }

@@ -43,11 +43,18 @@ type trainer struct {
 	ebmWarm, initWarm optim.Warmup
 	per               infer.PerSample
 	ebmIndex, initIdx map[string]int
+
+	group Group     // the processes training this run together (solo for one)
+	flat  []float32 // the flat buffer gradients are averaged in
 }
 
-// newTrainer builds the programs and either a fresh state or the given one (resume).
-func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig) (*trainer, error) {
-	t := &trainer{cfg: cfg, data: ds, shape: append([]int(nil), ds.Shape()...)}
+// newTrainer builds the programs and either a fresh state or the given one (resume) for this
+// process of group (nil: a process of its own).
+func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig, group Group) (*trainer, error) {
+	if group == nil {
+		group = solo{}
+	}
+	t := &trainer{cfg: cfg, data: ds, shape: append([]int(nil), ds.Shape()...), group: group}
 	t.dim = tensor.Shape(t.shape).Size()
 	if cfg.Conditional {
 		t.classes = len(ds.Classes())
@@ -324,6 +331,7 @@ func (t *trainer) snapshot() error {
 	var err error
 	t.st.RNG, err = t.pcg.MarshalBinary()
 	t.st.Config = t.cfg
+	t.st.WorldSize = t.group.Size()
 	return err
 }
 
@@ -418,7 +426,6 @@ func scalarOut(out map[string]*tensor.Tensor, name string) float64 {
 	return math.NaN()
 }
 
-// Close releases the programs.
 // traffic returns the ONNX Runtime traffic of every program so far, by program name.
 func (t *trainer) traffic() map[string]ort.Traffic {
 	out := make(map[string]ort.Traffic)
@@ -440,6 +447,7 @@ func (t *trainer) programs() []*program {
 	return out
 }
 
+// Close releases the programs.
 func (t *trainer) Close() error {
 	var errs []string
 	for _, p := range []*program{t.score, t.langevin, t.ebmStep, t.initFwd, t.initStep} {
@@ -452,6 +460,3 @@ func (t *trainer) Close() error {
 	}
 	return nil
 }
-
-func optimClip(g [][]float32, max float64) float64 { return optim.ClipGlobalNorm(g, max) }
-func optimGlobalNorm(g [][]float32) float64        { return optim.GlobalNorm(g) }
