@@ -5,7 +5,9 @@
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
 ##   setup-gpu  fetch a pinned CUDA build of ONNX Runtime (1.29.0 and its CUDA 13 provider,
 ##          about 300 MB from the npm registry) into the user cache folder; not needed on a CPU
-##   test   setup, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
+##   setup-mpi  install Open MPI (Debian's openmpi-bin and libopenmpi-dev) when it is missing:
+##          with apt-get as root, else it prints the command and goes on (the MPI tests skip)
+##   test   setup and setup-mpi, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
 ##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
@@ -13,6 +15,8 @@
 ##          report.md and its PNGs (EVAL_FLAGS: the README's sizes and a table of quality
 ##          against the Langevin steps K by default; --quick for a smoke run)
 ##   models retrain the bundles embedded in the binaries (models/zoo; long: see README)
+##   mpi    build cdrl-train with MPI support (-tags mpi, cgo against Open MPI) into bin/, for
+##          `mpirun -np N bin/cdrl-train ...` (see README, "Training on several processes")
 ##   fmt    gofmt -w every Go package directory
 ##   vet    go vet PKGS
 ##   fuzz   setup, then every fuzz target (FUZZ_TARGETS) for FUZZTIME each; the fuzzer's
@@ -185,7 +189,33 @@ setup-mnist:
 	done
 	echo "setup: MNIST in $(MNIST_DIR) ($$copied file(s) copied)"
 
-test: setup gofmt-check
+# Open MPI, for `make mpi` and the tests of runtime/mpi that run under mpirun: Debian's
+# openmpi-bin has mpirun, libopenmpi-dev has mpi.h and the pkg-config file ompi-c.
+MPI_DEB_PACKAGES := openmpi-bin libopenmpi-dev
+
+.PHONY: setup-mpi mpi
+
+setup-mpi:
+	@if command -v mpirun >/dev/null && pkg-config --exists ompi-c 2>/dev/null; then
+		echo "setup-mpi: Open MPI $$(mpirun --version | sed -n '1s/.* //p') already installed"
+		exit 0
+	fi
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "setup-mpi: installing $(MPI_DEB_PACKAGES) with apt-get"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q && apt-get install -y -q $(MPI_DEB_PACKAGES) && exit 0
+		echo "setup-mpi: apt-get failed; going on without Open MPI" >&2
+	else
+		echo "setup-mpi: Open MPI is missing; install it with:" >&2
+		echo "setup-mpi:   sudo apt-get install -y $(MPI_DEB_PACKAGES)" >&2
+		echo "setup-mpi: going on without it: \`make mpi\` needs it, the MPI tests skip" >&2
+	fi
+
+# Binaries that join an mpirun job; the default builds stay free of MPI.
+mpi: setup-mpi
+	$(GO) build -tags mpi -o bin/ ./tools/cdrl-train
+
+test: setup setup-mpi gofmt-check
 	$(GO) vet $(PKGS)
 	$(GO) test $(TESTFLAGS) $(PKGS)
 	$(GO) test -race $(TESTFLAGS) $(RACE_PKGS)
