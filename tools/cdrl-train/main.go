@@ -8,11 +8,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/cdrl-go/cdrl/models/cdrl"
+	"github.com/cdrl-go/cdrl/runtime/mpi"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	"github.com/cdrl-go/cdrl/train"
 	ucli "github.com/urfave/cli/v2"
@@ -57,7 +61,12 @@ Examples:
    cdrl-train --data toy2d --out runs/toy
    cdrl-train --data mnist --conditional --out runs/mnist
    cdrl-train --out runs/mnist --resume --iters 6000 --ebm-lr 5e-5
-   cdrl-train --data toy2d --ebm my_ebm.onnx --initializer my_init.onnx --out runs/mine`,
+   cdrl-train --data toy2d --ebm my_ebm.onnx --initializer my_init.onnx --out runs/mine
+   mpirun -np 4 bin/cdrl-train --data mnist --batch 16 --out runs/mnist4   (make mpi builds bin/)
+
+Under mpirun (binaries built by make mpi) the processes train one run by data parallelism:
+--batch is per process, rank 0 writes OUT, and --threads defaults to the cores of a machine
+shared among its processes; --device cuda gives each process the GPU of its local rank.`,
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "data", Category: catData, EnvVars: []string{"CDRL_DATA"}, Usage: "toy2d[:squares|rings|moons|8gaussians], mnist[:DIR], cifar10:DIR or images:DIR (required for a new run; a resumed run keeps its own)"},
 			&ucli.StringFlag{Name: "out", Required: true, Category: catOutput, Usage: "run folder `DIR`"},
@@ -74,7 +83,7 @@ Examples:
 			&ucli.StringFlag{Name: "level-weights", Category: catOptim, DefaultText: "uniform",
 				Usage: "relative frequencies `W1,...,WT` of the transitions t = 1..T in each batch, e.g. 1,1,1,3,3,3 to train the noisier ones more"},
 			&ucli.IntFlag{Name: "iters", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Iters }), Usage: "total iterations of the run"},
-			&ucli.IntFlag{Name: "batch", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Batch }), Usage: "samples per iteration"},
+			&ucli.IntFlag{Name: "batch", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Batch }), Usage: "samples per iteration (per process under mpirun: the global batch is N times this)"},
 			&ucli.Float64Flag{Name: "ebm-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMLR }), Usage: "EBM Adam learning rate"},
 			&ucli.Float64Flag{Name: "init-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.InitLR }), Usage: "initializer AdamW learning rate"},
 			&ucli.IntFlag{Name: "warmup", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMWarmup }), Usage: "learning-rate warmup iterations of both networks"},
@@ -98,22 +107,43 @@ Examples:
 			if err != nil {
 				return err
 			}
+			world, err := mpi.Init()
+			if err != nil {
+				return err
+			}
+			defer world.Close()
 			rt := cli.RuntimeFrom(c)
+			if world.Size() > 1 && !c.IsSet(cli.ThreadsFlag.Name) {
+				rt.Threads = threadsPerRank(world)
+			}
 			sess, err := rt.Init()
 			if err != nil {
 				return err
+			}
+			if world.Size() > 1 && sess.Provider == "cuda" {
+				sess.Provider = fmt.Sprintf("cuda:%d", world.LocalRank()) // one GPU per rank on its machine
 			}
 			set := map[string]bool{}
 			for _, name := range c.FlagNames() {
 				set[name] = c.IsSet(name)
 			}
-			return train.Run(c.Context, cfg, train.Options{
+			err = train.Run(c.Context, cfg, train.Options{
 				Out: c.String("out"), Resume: c.Bool("resume"), Force: c.Bool("force"),
-				Set: set, Session: sess, Stdout: c.App.Writer,
+				Set: set, Session: sess, Stdout: c.App.Writer, Group: world,
 			})
+			if err != nil && world.Size() > 1 && !errors.Is(err, context.Canceled) {
+				// The other ranks may wait in a collective call for this one: end the job.
+				fmt.Fprintf(c.App.ErrWriter, "cdrl-train: rank %d of %d: %v\n", world.Rank(), world.Size(), err)
+				world.Abort(1)
+			}
+			return err
 		},
 	}
 }
+
+// threadsPerRank shares this machine's cores among the job's processes on it, so that ranks on
+// one machine do not oversubscribe it.
+func threadsPerRank(w *mpi.World) int { return max(1, runtime.NumCPU()/max(1, w.LocalSize())) }
 
 // configFrom starts from the data's defaults and applies the flags that were set.
 func configFrom(c *ucli.Context) (train.Config, error) {
