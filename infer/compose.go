@@ -44,15 +44,11 @@ func (s *Sampler) Compose(ctx context.Context, n int, classes []int64, o SampleO
 	j, w := len(classes), p.w
 	mix := mixture{}
 	for _, id := range classes {
-		ids := make([]int64, n)
-		for i := range ids {
-			ids[i] = id
-		}
-		mix.groups = append(mix.groups, ids)
+		mix.groups = append(mix.groups, classGroup{id: id})
 		mix.weights = append(mix.weights, float32(1+w))
 	}
 	// The null class's weight 1 - J(1+w), written so that J = 1 gives exactly -w.
-	mix.groups = append(mix.groups, make([]int64, n))
+	mix.groups = append(mix.groups, classGroup{})
 	mix.weights = append(mix.weights, float32(-(w + float64(j-1)*(1+w))))
 	if mix.weights[j] == 0 { // one class and w = 0: the null class does not contribute
 		mix.groups, mix.weights = mix.groups[:j], mix.weights[:j]

@@ -34,8 +34,10 @@
 // the manifest's OOD level (level 0 unless the manifest says otherwise) and Energy returns
 // energies and input gradients at any level. Every sample has its own noise stream seeded from
 // (seed, index), so the same seed, N, chunk size, thread count and provider give the same
-// output. Calls take a context that is checked between Langevin steps and inside ONNX Runtime
-// runs. A Sampler is safe for concurrent use.
+// output. SampleOptions.Batch splits large n into chunks, and SampleOptions.Stream hands each
+// chunk out as soon as it is done instead of returning all n samples, so memory stays bounded
+// by the chunk. Calls take a context that is checked between Langevin steps and inside ONNX
+// Runtime runs. A Sampler is safe for concurrent use.
 //
 // # Defaults
 //

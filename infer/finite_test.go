@@ -92,8 +92,8 @@ func TestShapeMismatchCaughtAtOpen(t *testing.T) {
 }
 
 // TestMemoryRefusedBeforeWork checks that a task whose results alone exceed the machine's
-// available memory is refused with a *MemoryError before any network runs, and that a large
-// chunk is refused with advice to chunk.
+// available memory is refused with a *MemoryError before any network runs, that a large
+// chunk is refused with advice to chunk, and that streamed results count one chunk only.
 func TestMemoryRefusedBeforeWork(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))
 	runs := 0
@@ -114,5 +114,17 @@ func TestMemoryRefusedBeforeWork(t *testing.T) {
 	n := int(me.Available / (784 * 4 * 8))
 	if _, err := s.Sample(context.Background(), n, infer.SampleOptions{Seed: 1}); !errors.As(err, &me) || !strings.Contains(err.Error(), "smaller chunks") {
 		t.Errorf("one chunk of %d samples: %v, want advice to chunk", n, err)
+	}
+	// Streamed, the results need not fit: only one chunk is held, so 2^40 samples start (and
+	// stop at the first chunk here); a chunk that does not fit is refused with advice to chunk.
+	stop := errors.New("enough")
+	streamed := 0
+	o := infer.SampleOptions{Seed: 1, Batch: 2, Steps: 1, Stream: func(_ int, x []float32) error { streamed = len(x); return stop }}
+	if _, err := s.Sample(context.Background(), 1<<40, o); !errors.Is(err, stop) || streamed != 2*784 {
+		t.Errorf("2^40 samples streamed in chunks of 2: %v after a chunk of %d values; want the first chunk of 1568 values", err, streamed)
+	}
+	o.Batch = n
+	if _, err := s.Sample(context.Background(), 1<<40, o); !errors.As(err, &me) || !me.Streamed || me.Chunk != n || !strings.Contains(err.Error(), "smaller chunks") {
+		t.Errorf("2^40 samples streamed in chunks of %d: %v, want a *MemoryError with advice to chunk", n, err)
 	}
 }

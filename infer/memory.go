@@ -11,21 +11,29 @@ import (
 // MemoryError reports a task whose buffers would not fit in the memory the machine has
 // available: it is refused before any work, instead of the process dying out of memory.
 type MemoryError struct {
-	Op        string // the task: "sample", "inpaint", ...
-	N         int    // the samples asked for
-	Need      int64  // the estimated bytes: results, recorded levels and one chunk's buffers
-	Results   int64  // of which the results alone
-	Available int64  // the bytes the system reports available
+	Op    string // the task: "sample", "inpaint", ...
+	N     int    // the samples asked for
+	Chunk int    // the samples of one chunk (SampleOptions.Batch, or N)
+	// Streamed says that the results go out chunk by chunk (SampleOptions.Stream), so that
+	// only one chunk of them is held.
+	Streamed  bool
+	Need      int64 // the estimated bytes: results held, recorded levels and one chunk's buffers
+	Results   int64 // of which the results held at once: all N, or one chunk when streamed
+	Available int64 // the bytes the system reports available
 }
 
 // Error says what was asked, the estimate, what is available and what to change.
 func (e *MemoryError) Error() string {
 	hint := "ask for fewer samples, or sample in several calls"
-	if e.Results*2 < e.Need {
+	if e.Streamed || e.Results*2 < e.Need {
 		hint = "sample in smaller chunks (SampleOptions.Batch, --batch)"
 	}
-	return fmt.Sprintf("infer: %s: %d samples need about %s (the results alone %s), but the system has %s available; %s",
-		e.Op, e.N, gigabytes(e.Need), gigabytes(e.Results), gigabytes(e.Available), hint)
+	held := "the results alone"
+	if e.Streamed {
+		held = "one chunk's results"
+	}
+	return fmt.Sprintf("infer: %s: %d samples in chunks of %d need about %s (%s %s), but the system has %s available; %s",
+		e.Op, e.N, e.Chunk, gigabytes(e.Need), held, gigabytes(e.Results), gigabytes(e.Available), hint)
 }
 
 // gigabytes formats a byte count in GB (10^9 bytes).
@@ -40,9 +48,9 @@ const chunkBytesPerValue = 4 * 48
 
 // checkMemory refuses task op on n samples when its estimated buffers exceed the memory the
 // system reports available (Linux's MemAvailable; elsewhere nothing is checked). Results hold
-// n samples; levels, when recorded, Levels+1 more copies; one chunk of up to batch samples
-// runs groups network inputs per sample.
-func (s *Sampler) checkMemory(op string, n, batch, groups int, levels bool) error {
+// n samples, or one chunk when streamed; levels, when recorded, Levels+1 copies of all n more;
+// one chunk of up to batch samples runs groups network inputs per sample.
+func (s *Sampler) checkMemory(op string, n, batch, groups int, levels, streamed bool) error {
 	avail, ok := AvailableMemory()
 	if !ok {
 		return nil
@@ -51,15 +59,19 @@ func (s *Sampler) checkMemory(op string, n, batch, groups int, levels bool) erro
 		batch = n
 	}
 	dim := int64(s.dim)
-	results := int64(n) * dim * 4
+	all := int64(n) * dim * 4
+	results := all
+	if streamed {
+		results = int64(batch) * dim * 4
+	}
 	need := results + int64(batch)*int64(groups)*dim*chunkBytesPerValue
 	if levels {
-		need += int64(s.sched.Levels+1) * results
+		need += int64(s.sched.Levels+1) * all
 	}
 	if need <= avail {
 		return nil
 	}
-	return &MemoryError{Op: op, N: n, Need: need, Results: results, Available: avail}
+	return &MemoryError{Op: op, N: n, Chunk: batch, Streamed: streamed, Need: need, Results: results, Available: avail}
 }
 
 // AvailableMemory returns the memory the system reports available (MemAvailable of Linux's

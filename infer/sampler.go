@@ -182,6 +182,13 @@ type SampleOptions struct {
 	// index Levels = the start noise), before the final denoising step. SampleFrom fills the
 	// levels from its start level down and leaves the ones above it nil.
 	Levels *[][]float32
+	// Stream, when not nil, receives the samples chunk by chunk instead of the returned slice,
+	// which is then nil: Stream(lo, x) gets samples lo, lo+1, ... (x holds them as (k,
+	// shape...) values) as soon as their chunk is complete, chunks in order. Only one chunk of
+	// samples is held at a time, so memory is bounded by Batch rather than n, and the memory
+	// check counts one chunk. x is reused for the next chunk once Stream returns. An error from
+	// Stream stops the task and is returned as it is. Levels must be nil.
+	Stream func(lo int, x []float32) error
 	// Progress, when not nil, is told where the sampler is: after every Langevin step, and once
 	// more when a level is complete (StepInfo.LevelDone; with several chunks the levels repeat
 	// for every chunk). It runs on the sampling goroutine: a slow Progress slows sampling, and
@@ -222,13 +229,40 @@ type StepInfo struct {
 const maxGroups = 64
 
 // mixture is the combination of network outputs a sampler uses: the outputs for the class ids
-// groups[g] (one id per sample; nil for a model without classes), weighted by weights[g] and
-// summed. Sampling without guidance is one group of weight 1; guidance with weight w is the
-// groups (c, 0) with weights (1+w, -w); Compose has one group per class plus the null class.
-// All groups run as one batch of len(groups)*n samples.
+// of groups[g] (ignored by a model without classes), weighted by weights[g] and summed.
+// Sampling without guidance is one group of weight 1; guidance with weight w is the groups
+// (c, 0) with weights (1+w, -w); Compose has one group per class plus the null class. All
+// groups run as one batch of len(groups)*n samples.
 type mixture struct {
-	groups  [][]int64
+	groups  []classGroup
 	weights []float32
+}
+
+// classGroup holds the class ids of a task's samples: ids[i] for sample i when ids is set, else
+// id for every sample, so that a task of one class holds no per-sample ids (a streamed task's
+// memory stays bounded by its chunk). The zero value is the null class.
+type classGroup struct {
+	ids []int64
+	id  int64
+}
+
+// appendChunk appends the class ids of the n samples from lo to dst.
+func (g classGroup) appendChunk(dst []int64, lo, n int) []int64 {
+	if g.ids != nil {
+		return append(dst, g.ids[lo:lo+n]...)
+	}
+	for range n {
+		dst = append(dst, g.id)
+	}
+	return dst
+}
+
+// conditioned reports whether some sample has a class other than the null class.
+func (g classGroup) conditioned() bool {
+	if g.ids != nil {
+		return slices.ContainsFunc(g.ids, func(id int64) bool { return id != bundle.NullClass })
+	}
+	return g.id != bundle.NullClass
 }
 
 // observeRun, when not nil, is told of every network call of a sampling task: the task, the
@@ -374,7 +408,10 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 	if len(s.m.Classes) > 0 {
 		groups = 2 // a class and the null class under guidance (Compose runs more)
 	}
-	if err := s.checkMemory(op, n, o.Batch, groups, o.Levels != nil); err != nil {
+	if o.Stream != nil && o.Levels != nil {
+		return plan{}, fmt.Errorf("infer: %s: Levels needs every sample at once; it cannot be recorded with Stream", op)
+	}
+	if err := s.checkMemory(op, n, o.Batch, groups, o.Levels != nil, o.Stream != nil); err != nil {
 		return plan{}, err
 	}
 	w, what := s.GuidanceWeight(o.Guidance), "guidance"
@@ -399,41 +436,40 @@ func (s *Sampler) newPlan(op string, n int, o SampleOptions) (plan, error) {
 // guidance returns the mixture of classifier-free guidance: (1+w) f(c) - w f(0), or the
 // classes alone when w is 0, the model has no classes or every class is the null class (where
 // guidance changes nothing but the rounding).
-func (s *Sampler) guidance(classes []int64, w float64) mixture {
-	if classes == nil || w == 0 || !slices.ContainsFunc(classes, func(id int64) bool { return id != bundle.NullClass }) {
-		return mixture{groups: [][]int64{classes}, weights: []float32{1}}
+func (s *Sampler) guidance(classes classGroup, w float64) mixture {
+	if len(s.m.Classes) == 0 || w == 0 || !classes.conditioned() {
+		return mixture{groups: []classGroup{classes}, weights: []float32{1}}
 	}
-	return mixture{groups: [][]int64{classes, make([]int64, len(classes))}, weights: []float32{float32(1 + w), float32(-w)}}
+	return mixture{groups: []classGroup{classes, {}}, weights: []float32{float32(1 + w), float32(-w)}}
 }
 
-// classIDs returns the class id of every sample of a task op from o.Class or o.Classes; nil for
-// a model without classes.
-func (s *Sampler) classIDs(op string, n int, o SampleOptions) ([]int64, error) {
+// classIDs returns the class ids of the n samples of a task op from o.Class or o.Classes; the
+// null class for a model without classes.
+func (s *Sampler) classIDs(op string, n int, o SampleOptions) (classGroup, error) {
 	if len(s.m.Classes) == 0 {
 		if o.Class != 0 || len(o.Classes) > 0 {
-			return nil, fmt.Errorf("infer: %s: the model is unconditional; it takes no class", op)
+			return classGroup{}, fmt.Errorf("infer: %s: the model is unconditional; it takes no class", op)
 		}
-		return nil, nil
+		return classGroup{}, nil
 	}
 	if o.Class == AutoClass && o.Classes == nil {
-		return nil, fmt.Errorf("infer: %s: AutoClass: only Inpaint infers the class (from the known pixels)", op)
+		return classGroup{}, fmt.Errorf("infer: %s: AutoClass: only Inpaint infers the class (from the known pixels)", op)
 	}
-	ids := o.Classes
-	if ids == nil {
-		ids = make([]int64, n)
-		for i := range ids {
-			ids[i] = o.Class
+	if o.Classes == nil {
+		if err := s.checkClass(o.Class); err != nil {
+			return classGroup{}, fmt.Errorf("infer: %s: %w", op, err)
 		}
+		return classGroup{id: o.Class}, nil
 	}
-	if len(ids) != n {
-		return nil, fmt.Errorf("infer: %s: %d class ids for %d samples", op, len(ids), n)
+	if len(o.Classes) != n {
+		return classGroup{}, fmt.Errorf("infer: %s: %d class ids for %d samples", op, len(o.Classes), n)
 	}
-	for _, id := range ids {
+	for _, id := range o.Classes {
 		if err := s.checkClass(id); err != nil {
-			return nil, fmt.Errorf("infer: %s: %w", op, err)
+			return classGroup{}, fmt.Errorf("infer: %s: %w", op, err)
 		}
 	}
-	return ids, nil
+	return classGroup{ids: o.Classes}, nil
 }
 
 // checkClass reports a class id outside 0..len(Classes).
@@ -444,14 +480,20 @@ func (s *Sampler) checkClass(id int64) error {
 	return nil
 }
 
-// run carries out a plan chunk by chunk and returns the n samples.
+// run carries out a plan chunk by chunk and returns the n samples, or hands every chunk to
+// SampleOptions.Stream and returns nil.
 func (s *Sampler) run(ctx context.Context, p plan) ([]float32, error) {
-	out := make([]float32, p.n*s.dim)
 	size := p.o.Batch
 	if size <= 0 || size > p.n {
 		size = p.n
 	}
 	chunks := (p.n + size - 1) / size
+	var out []float32
+	if p.o.Stream != nil {
+		out = make([]float32, size*s.dim) // one chunk, reused
+	} else {
+		out = make([]float32, p.n*s.dim)
+	}
 	var levels [][]float32
 	if p.o.Levels != nil {
 		levels = make([][]float32, s.sched.Levels+1)
@@ -461,13 +503,27 @@ func (s *Sampler) run(ctx context.Context, p plan) ([]float32, error) {
 	}
 	for c := range chunks {
 		lo, hi := c*size, min(p.n, (c+1)*size)
-		ch := chunkRun{s: s, p: &p, chunk: c, chunks: chunks, lo: lo, n: hi - lo, x: out[lo*s.dim : hi*s.dim], levels: levels}
+		var x []float32
+		if p.o.Stream != nil {
+			x = out[:(hi-lo)*s.dim]
+		} else {
+			x = out[lo*s.dim : hi*s.dim]
+		}
+		ch := chunkRun{s: s, p: &p, chunk: c, chunks: chunks, lo: lo, n: hi - lo, x: x, levels: levels}
 		if err := ch.run(ctx); err != nil {
 			return nil, err
+		}
+		if p.o.Stream != nil {
+			if err := p.o.Stream(lo, x); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if p.o.Levels != nil {
 		*p.o.Levels = levels
+	}
+	if p.o.Stream != nil {
+		return nil, nil
 	}
 	return out, nil
 }
@@ -523,10 +579,10 @@ func (c *chunkRun) run(ctx context.Context) error {
 		c.rngs[i] = sampleRNG(p.o.Seed, c.lo+i)
 	}
 	g := len(p.mix.groups)
-	if p.mix.groups[0] != nil {
+	if len(s.m.Classes) > 0 {
 		c.classes = make([]int64, 0, g*n)
-		for _, ids := range p.mix.groups {
-			c.classes = append(c.classes, ids[c.lo:c.lo+n]...)
+		for _, grp := range p.mix.groups {
+			c.classes = grp.appendChunk(c.classes, c.lo, n)
 		}
 	}
 	c.batch, c.logsnr = make([]float32, g*n*d), make([]float32, g*n)

@@ -159,6 +159,78 @@ func TestSampleChunks(t *testing.T) {
 	}
 }
 
+// TestSampleStream checks SampleOptions.Stream: the chunks come in order, each as soon as it is
+// complete, and together they are Sample's samples with the same Batch, bit for bit, for
+// Sample, Compose and Inpaint; an error from Stream stops the task; Levels cannot be recorded.
+func TestSampleStream(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range samplerCases() {
+		t.Run(c.name, func(t *testing.T) {
+			s := sharedSampler(t, c.dir(t))
+			o := c.o
+			o.Batch = 3
+			want := sample(t, s, 7, o)
+			var got []float32
+			var los []int
+			chunks := 0
+			o.Progress = func(i infer.StepInfo) { chunks = i.Chunk }
+			o.Stream = func(lo int, x []float32) error {
+				if chunks != len(los) {
+					t.Errorf("chunk %d streamed while chunk %d was being sampled", len(los), chunks)
+				}
+				los = append(los, lo)
+				got = append(got, x...)
+				return nil
+			}
+			x, err := s.Sample(ctx, 7, o)
+			if err != nil || x != nil {
+				t.Fatalf("Sample with Stream: %d values, %v; want nil and no error", len(x), err)
+			}
+			if !slices.Equal(los, []int{0, 3, 6}) {
+				t.Errorf("chunks start at %v, want [0 3 6]", los)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("streamed samples differ from Sample's: max difference %g", maxAbsDiff(t, got, want))
+			}
+		})
+	}
+	s := sharedSampler(t, bundles.Digits(t))
+	stop := errors.New("disk full")
+	calls := 0
+	_, err := s.Sample(ctx, 5, infer.SampleOptions{Seed: 1, Batch: 2, Stream: func(int, []float32) error { calls++; return stop }})
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Stream failing: %v after %d calls, want its error after 1", err, calls)
+	}
+	var levels [][]float32
+	if _, err := s.Sample(ctx, 2, infer.SampleOptions{Levels: &levels, Stream: func(int, []float32) error { return nil }}); err == nil || !strings.Contains(err.Error(), "Levels") {
+		t.Errorf("Levels with Stream: %v, want an error", err)
+	}
+	// Compose and Inpaint stream too.
+	collect := func(dst *[]float32) func(int, []float32) error {
+		return func(_ int, x []float32) error { *dst = append(*dst, x...); return nil }
+	}
+	o := infer.SampleOptions{Seed: 2, Batch: 2, Steps: 2}
+	want, err := s.Compose(ctx, 3, []int64{1, 2}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []float32
+	o.Stream = collect(&got)
+	if _, err := s.Compose(ctx, 3, []int64{1, 2}, o); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Compose streamed: %v; equal to the returned samples: %v", err, slices.Equal(got, want))
+	}
+	o.Stream = nil
+	want, err = s.Inpaint(ctx, barImage(), halfMask(), 3, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	o.Stream = collect(&got)
+	if _, err := s.Inpaint(ctx, barImage(), halfMask(), 3, o); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Inpaint streamed: %v; equal to the returned samples: %v", err, slices.Equal(got, want))
+	}
+}
+
 // TestSampleImageRange checks that image samples are clamped to the data range.
 func TestSampleImageRange(t *testing.T) {
 	s := sharedSampler(t, bundles.Digits(t))

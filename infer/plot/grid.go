@@ -26,13 +26,8 @@ const gridBorderGrey = 128
 // high; the unused slots of a partial last row are border grey. c must be 1 (the result is an
 // *image.Gray) or 3 (RGB channels; an *image.RGBA).
 func ImageGrid(images []float32, n, c, h, w, nrow, scale int) (image.Image, error) {
-	for _, d := range []struct {
-		name string
-		v    int
-	}{{"n", n}, {"height", h}, {"width", w}, {"nrow", nrow}, {"scale", scale}} {
-		if d.v <= 0 {
-			return nil, fmt.Errorf("plot: image grid: %s %d must be positive", d.name, d.v)
-		}
+	if err := checkGridArgs(n, h, w, nrow, scale); err != nil {
+		return nil, err
 	}
 	if c != 1 && c != 3 {
 		return nil, fmt.Errorf("plot: image grid: channels %d must be 1 or 3", c)
@@ -49,16 +44,12 @@ func ImageGrid(images []float32, n, c, h, w, nrow, scale int) (image.Image, erro
 	if want != len(images) {
 		return nil, fmt.Errorf("plot: image grid: %d values, want n*c*h*w = %d*%d*%d*%d", len(images), n, c, h, w)
 	}
+	width, height, err := ImageGridSize(n, h, w, nrow, scale)
+	if err != nil {
+		return nil, err
+	}
 	cols := min(n, nrow)
-	rows := (n + cols - 1) / cols
-	tileW, tileH, err := scaledTile(w, h, scale)
-	if err != nil {
-		return nil, err
-	}
-	width, height, err := gridSize(cols, rows, tileW, tileH)
-	if err != nil {
-		return nil, err
-	}
+	tileW, tileH := w*scale, h*scale
 	rect := image.Rect(0, 0, width, height)
 	var (
 		pix         []uint8
@@ -102,6 +93,36 @@ func ImageGrid(images []float32, n, c, h, w, nrow, scale int) (image.Image, erro
 		}
 	}
 	return out, nil
+}
+
+// ImageGridSize returns the width and height in pixels of ImageGrid's picture of n images of
+// h x w pixels, nrow per row, at scale, or ImageGrid's error for a size that is not positive or
+// a picture larger than MaxPixels. It allocates nothing, so a caller can refuse a grid before
+// making its images.
+func ImageGridSize(n, h, w, nrow, scale int) (width, height int, err error) {
+	if err := checkGridArgs(n, h, w, nrow, scale); err != nil {
+		return 0, 0, err
+	}
+	cols := min(n, nrow)
+	rows := (n + cols - 1) / cols
+	tileW, tileH, err := scaledTile(w, h, scale)
+	if err != nil {
+		return 0, 0, err
+	}
+	return gridSize(cols, rows, tileW, tileH)
+}
+
+// checkGridArgs reports the first of ImageGrid's sizes that is not positive.
+func checkGridArgs(n, h, w, nrow, scale int) error {
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"n", n}, {"height", h}, {"width", w}, {"nrow", nrow}, {"scale", scale}} {
+		if d.v <= 0 {
+			return fmt.Errorf("plot: image grid: %s %d must be positive", d.name, d.v)
+		}
+	}
+	return nil
 }
 
 // toByte maps a value in [-1, 1] to an 8-bit level, clamping outside values; NaN gives 0.

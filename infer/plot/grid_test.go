@@ -32,6 +32,9 @@ func TestImageGridGeometry(t *testing.T) {
 			if got, want := img.Bounds(), image.Rect(0, 0, tc.wantW, tc.wantH); got != want {
 				t.Fatalf("bounds %v, want %v", got, want)
 			}
+			if w, h, err := ImageGridSize(tc.n, tc.h, tc.w, tc.nrow, tc.scl); err != nil || w != tc.wantW || h != tc.wantH {
+				t.Errorf("ImageGridSize = %dx%d, %v; want %dx%d", w, h, err, tc.wantW, tc.wantH)
+			}
 			switch img.(type) {
 			case *image.Gray:
 				if tc.c != 1 {
@@ -141,6 +144,14 @@ func TestImageGridErrors(t *testing.T) {
 			checkErr(t, err, tc.want...)
 		})
 	}
+	// ImageGridSize refuses what ImageGrid would, before any image exists: 100,000 MNIST digits.
+	if w, h, err := ImageGridSize(100000, 28, 28, 317, 2); err == nil {
+		t.Errorf("ImageGridSize of 100000 28x28 images = %dx%d, want an error", w, h)
+	} else {
+		checkErr(t, err, "18388x18330", "more than")
+	}
+	_, _, err := ImageGridSize(1, 0, 4, 1, 1)
+	checkErr(t, err, "height 0")
 }
 
 func TestEnlarge(t *testing.T) {

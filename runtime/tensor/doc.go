@@ -11,7 +11,8 @@
 //
 // ReadNpy and WriteNpy (and their File variants) exchange tensors with NumPy: '<f4', '<f8' and
 // '<i8' arrays map to Float32, Float64 and Int64, and '<i4' arrays are read as Int64. Only
-// C-order arrays are read; WriteNpyFile replaces its file atomically.
+// C-order arrays are read; WriteNpyFile replaces its file atomically. NpyWriter writes a float32
+// array piece by piece after a header with its full shape, for arrays too large to hold.
 //
 // # Concurrency
 //

@@ -320,20 +320,61 @@ func writeNpy(w io.Writer, t *Tensor) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	descr, size, err := npyDescr(t.DType)
+	if err := writeNpyHeader(w, t.DType, t.Shape); err != nil {
+		return err
+	}
+	// Data, encoded a chunk at a time.
+	const chunk = 1 << 13
+	_, size, _ := npyDescr(t.DType)
+	out := make([]byte, 0, chunk*size)
+	n := t.Len()
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		out = out[:0]
+		switch t.DType {
+		case Float32:
+			out = appendFloat32(out, t.Float32[start:end])
+		case Float64:
+			for _, v := range t.Float64[start:end] {
+				out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+			}
+		case Int64:
+			for _, v := range t.Int64[start:end] {
+				out = binary.LittleEndian.AppendUint64(out, uint64(v))
+			}
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendFloat32 appends the little-endian encoding of v to out.
+func appendFloat32(out []byte, v []float32) []byte {
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(x))
+	}
+	return out
+}
+
+// writeNpyHeader writes the magic, version and header of a .npy array of the given dtype and
+// shape: version 1.0, or 2.0 for a header too long for 1.0.
+func writeNpyHeader(w io.Writer, dt DType, shape Shape) error {
+	descr, _, err := npyDescr(dt)
 	if err != nil {
 		return err
 	}
-	dims := make([]string, len(t.Shape))
-	for i, d := range t.Shape {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
 		dims[i] = strconv.Itoa(d)
 	}
-	shape := "(" + strings.Join(dims, ", ")
+	shapeText := "(" + strings.Join(dims, ", ")
 	if len(dims) == 1 {
-		shape += ","
+		shapeText += ","
 	}
-	shape += ")"
-	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape)
+	shapeText += ")"
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shapeText)
 
 	// The magic, version, length field and header together are padded with spaces to a multiple
 	// of 64 bytes, and the header ends with a newline.
@@ -358,34 +399,53 @@ func writeNpy(w io.Writer, t *Tensor) error {
 	buf.WriteString(dict)
 	buf.WriteString(strings.Repeat(" ", hlen-len(dict)-1))
 	buf.WriteByte('\n')
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return err
-	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
 
-	// Data, encoded a chunk at a time.
-	const chunk = 1 << 13
-	out := make([]byte, 0, chunk*size)
-	n := t.Len()
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		out = out[:0]
-		switch t.DType {
-		case Float32:
-			for _, v := range t.Float32[start:end] {
-				out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
-			}
-		case Float64:
-			for _, v := range t.Float64[start:end] {
-				out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-			}
-		case Int64:
-			for _, v := range t.Int64[start:end] {
-				out = binary.LittleEndian.AppendUint64(out, uint64(v))
-			}
+// NpyWriter writes one float32 .npy array whose shape is known before its values are: the
+// header with the full shape goes out first, then the values in C order as they come, so an
+// array larger than memory can be written piece by piece. Write the values with Write and
+// check with Finish that all came.
+type NpyWriter struct {
+	w    io.Writer
+	left int // values still to come
+	buf  []byte
+}
+
+// NewNpyWriter writes the header of a float32 array of the given shape to w and returns a
+// writer for its values.
+func NewNpyWriter(w io.Writer, shape Shape) (*NpyWriter, error) {
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxNpyElements/d) {
+			return nil, fmt.Errorf("tensor: write npy: shape %v: want dimensions >= 0 and at most %d values", shape, maxNpyElements)
 		}
-		if _, err := w.Write(out); err != nil {
-			return err
-		}
+		n *= d
+	}
+	if err := writeNpyHeader(w, Float32, shape); err != nil {
+		return nil, fmt.Errorf("tensor: write npy: %w", err)
+	}
+	return &NpyWriter{w: w, left: n}, nil
+}
+
+// Write appends the values v to the array; more values than the shape holds are an error.
+func (nw *NpyWriter) Write(v []float32) error {
+	if len(v) > nw.left {
+		return fmt.Errorf("tensor: write npy: %d more values, but the shape holds only %d more", len(v), nw.left)
+	}
+	nw.buf = appendFloat32(nw.buf[:0], v)
+	if _, err := nw.w.Write(nw.buf); err != nil {
+		return fmt.Errorf("tensor: write npy: %w", err)
+	}
+	nw.left -= len(v)
+	return nil
+}
+
+// Finish reports an array whose values did not all come: the file would be truncated.
+func (nw *NpyWriter) Finish() error {
+	if nw.left != 0 {
+		return fmt.Errorf("tensor: write npy: %d values missing for the declared shape", nw.left)
 	}
 	return nil
 }

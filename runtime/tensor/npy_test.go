@@ -319,6 +319,65 @@ func TestWriteNpyFile(t *testing.T) {
 	}
 }
 
+// TestNpyWriter writes arrays piece by piece and checks that the file is WriteNpy's, byte for
+// byte, and that too many or too few values are errors.
+func TestNpyWriter(t *testing.T) {
+	for _, c := range []struct {
+		shape  Shape
+		pieces []int // values per Write call
+	}{
+		{Shape{5, 2}, []int{4, 0, 6}},
+		{Shape{7}, []int{1, 1, 5}},
+		{Shape{3, 1, 2, 2}, []int{12}},
+		{Shape{0, 2}, nil},
+	} {
+		x := make([]float32, c.shape.Size())
+		for i := range x {
+			x[i] = float32(i)*1.5 - 3
+		}
+		var want, got bytes.Buffer
+		if err := WriteNpy(&want, FromFloat32(x, c.shape...)); err != nil {
+			t.Fatal(err)
+		}
+		nw, err := NewNpyWriter(&got, c.shape)
+		if err != nil {
+			t.Fatalf("%v: %v", c.shape, err)
+		}
+		at := 0
+		for _, k := range c.pieces {
+			if err := nw.Write(x[at : at+k]); err != nil {
+				t.Fatalf("%v: write %d values: %v", c.shape, k, err)
+			}
+			at += k
+		}
+		if err := nw.Finish(); err != nil {
+			t.Errorf("%v: finish: %v", c.shape, err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%v: written piece by piece, the file differs from WriteNpy's", c.shape)
+		}
+	}
+	nw, err := NewNpyWriter(&bytes.Buffer{}, Shape{2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.Write(make([]float32, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.Finish(); err == nil || !strings.Contains(err.Error(), "1 values missing") {
+		t.Errorf("finish after 3 of 4 values: %v, want an error saying 1 is missing", err)
+	}
+	if err := nw.Write(make([]float32, 2)); err == nil || !strings.Contains(err.Error(), "only 1 more") {
+		t.Errorf("5 values for a 2x2 array: %v, want an error", err)
+	}
+	if _, err := NewNpyWriter(&bytes.Buffer{}, Shape{-1, 2}); err == nil {
+		t.Error("a negative dimension was accepted")
+	}
+	if _, err := NewNpyWriter(&bytes.Buffer{}, Shape{1 << 30, 1 << 30, 1 << 30}); err == nil {
+		t.Error("a shape of 2^90 values was accepted")
+	}
+}
+
 // FuzzReadNpy feeds arbitrary bytes to ReadNpy: it may fail, never panic, and whatever it
 // returns is a valid tensor that survives a round trip.
 func FuzzReadNpy(f *testing.F) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -114,7 +115,7 @@ func TestSampleFormats(t *testing.T) {
 	}
 	// The CSV holds the same points as the NPY (same seed).
 	x := readNpyT(t, filepath.Join(dir, "p.npy"))
-	if got, want := lines[1], string(pointsCSV(x.Float32[:2], 2)[4:]); got+"\n" != want {
+	if got, want := lines[1], string(appendCSVRows(nil, x.Float32[:2], 2)); got+"\n" != want {
 		t.Errorf("csv row 1 %q, npy row 0 %q", got, want)
 	}
 
@@ -876,5 +877,96 @@ func TestColorImageNote(t *testing.T) {
 	grey := filepath.Join(inferFixtures, "digit.png")
 	if stdout := run(t, "inpaint", "--model", dig, "--image", grey, "--mask", mask, "--class", "none", "--out", filepath.Join(dir, "b.png")); strings.Contains(stdout, "note:") {
 		t.Errorf("a grey image got a note: %q", stdout)
+	}
+}
+
+// TestSampleStreamed samples 20,000 points of the embedded toy2d model in chunks of 500 to
+// .npy and .csv: both files are written chunk by chunk as the sampler finishes them, and hold
+// exactly what infer.Sampler.Sample returns with all samples in memory (same seed and chunks).
+func TestSampleStreamed(t *testing.T) {
+	dir := t.TempDir()
+	const n = 20000
+	args := []string{"sample", "--model", "toy2d", "--n", strconv.Itoa(n), "--batch", "500", "--steps", "1", "--seed", "8"}
+	run(t, append(args, "--out", filepath.Join(dir, "p.npy"))...)
+	run(t, append(args, "--out", filepath.Join(dir, "p.csv"))...)
+	b, err := cli.ReadModel("--model", "toy2d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := infer.NewSampler(b, ort.SessionConfig{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want, err := s.Sample(context.Background(), n, infer.SampleOptions{Seed: 8, Steps: 1, Batch: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := readNpyT(t, filepath.Join(dir, "p.npy"))
+	if !x.Shape.Equal(tensor.Shape{n, 2}) || !slices.Equal(x.Float32, want) {
+		t.Errorf("streamed .npy: shape %v; equal to Sampler.Sample's samples: %v", x.Shape, slices.Equal(x.Float32, want))
+	}
+	if got, w := readFile(t, filepath.Join(dir, "p.csv")), appendCSVRows([]byte("x,y\n"), want, 2); !bytes.Equal(got, w) {
+		t.Errorf("streamed .csv (%d bytes) differs from Sampler.Sample's points as CSV (%d bytes)", len(got), len(w))
+	}
+}
+
+// TestSampleStreamFailsWhole checks that a streamed output whose sampling fails after a chunk
+// was written, or that gets fewer samples than it declared, leaves no file behind, not even a
+// partial or temporary one, and that the sampler's error comes back as it is. (A CSV declares
+// no count, so only an .npy can miss samples.)
+func TestSampleStreamFailsWhole(t *testing.T) {
+	m := &bundle.Manifest{Kind: bundle.KindPoints, Shape: []int{2}}
+	boom := errors.New("infer: sample: 1 of 4 samples are not finite numbers")
+	for _, c := range []struct {
+		name   string
+		exts   []string
+		sample sampleFunc
+		want   string
+	}{
+		{"error after a chunk", []string{extNPY, extCSV}, func(o infer.SampleOptions) ([]float32, error) {
+			if err := o.Stream(0, []float32{1, 2, 3, 4}); err != nil {
+				return nil, err
+			}
+			return nil, boom
+		}, boom.Error()},
+		{"fewer samples", []string{extNPY}, func(o infer.SampleOptions) ([]float32, error) {
+			return nil, o.Stream(0, []float32{1, 2, 3, 4})
+		}, "4 values missing"},
+	} {
+		for _, ext := range c.exts {
+			t.Run(c.name+ext, func(t *testing.T) {
+				dir := t.TempDir()
+				out := samplesOut{path: filepath.Join(dir, "x"+ext), ext: ext, m: m, flagN: 4, n: 4}
+				err := out.write(infer.SampleOptions{}, c.sample)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("error %v, want one saying %q", err, c.want)
+				}
+				if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+					t.Errorf("a failed streamed write left %v (%v) in the output folder", entries, err)
+				}
+			})
+		}
+	}
+}
+
+// TestSampleGridTooLarge checks that a PNG grid too large to make is refused before any
+// sampling (100,000 digits would take hours to sample), with an error that names --n and
+// suggests .npy, for sample, sample --class all, compose and inpaint.
+func TestSampleGridTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	dig := bundles.Digits(t)
+	out := filepath.Join(dir, "x.png")
+	for _, args := range [][]string{
+		{"sample", "--model", dig, "--n", "100000", "--out", out},
+		{"sample", "--model", dig, "--n", "20000", "--class", "all", "--out", out},
+		{"compose", "--model", dig, "--classes", "3,7", "--n", "100000", "--out", out},
+		{"inpaint", "--model", dig, "--image", filepath.Join(inferFixtures, "digit.png"), "--mask", filepath.Join(inferFixtures, "mask-gray.png"), "--class", "7", "--n", "100000", "--out", out},
+	} {
+		n := args[slices.Index(args, "--n")+1]
+		fails(t, args, "--out "+out, "--n "+n, "do not fit in one PNG grid", "write .npy")
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a refused run wrote %s", out)
 	}
 }

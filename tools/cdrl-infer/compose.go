@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -51,7 +52,8 @@ func runCompose(ctx context.Context, o composeOptions, stdout io.Writer) error {
 		return err
 	}
 	defer m.Close()
-	if _, err := outputFormat(o.Out, sampleFormats(m.manifest())...); err != nil {
+	ext, err := outputFormat(o.Out, sampleFormats(m.manifest())...)
+	if err != nil {
 		return err
 	}
 	if len(m.manifest().Classes) == 0 {
@@ -74,11 +76,8 @@ func runCompose(ctx context.Context, o composeOptions, stdout io.Writer) error {
 		return errors.New("--classes: no class labels given; pass e.g. --classes 1,7")
 	}
 	so := o.sampleOptions(m)
-	x, err := m.s.Compose(ctx, o.N, ids, so)
-	if err != nil {
-		return err
-	}
-	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
+	out := samplesOut{path: o.Out, ext: ext, m: m.manifest(), flagN: o.N, n: o.N, cols: gridCols(o.N)}
+	if err := out.write(so, func(so infer.SampleOptions) ([]float32, error) { return m.s.Compose(ctx, o.N, ids, so) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d samples from %s, classes %s composed with guidance %g, seed %d\n", o.N, m.describe(), strings.Join(labels, "+"), m.s.GuidanceWeight(so.Guidance), o.Seed)

@@ -45,7 +45,7 @@ var (
 	// (infer.Sampler.DefaultBatch).
 	sampleBatchFlag = &ucli.IntFlag{
 		Name: "batch", EnvVars: []string{"CDRL_BATCH"}, Category: cli.CategoryRuntime, DefaultText: "256 for images, 4096 for points",
-		Usage: "chunk size `B` for large N: at most B inputs per network call (guidance and composition multiply it); 0 = all at once",
+		Usage: "chunk size `B` for large N: at most B inputs per network call (guidance and composition multiply it), and the samples an .npy or .csv output holds at once; 0 = all at once",
 	}
 )
 

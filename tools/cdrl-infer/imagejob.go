@@ -46,6 +46,11 @@ func (j *imageJob) read(op string, o genOptions, class, image string) error {
 	if j.ext, err = outputFormat(o.Out, extPNG, extNPY); err != nil {
 		return err
 	}
+	if j.ext == extPNG && o.N > 1 {
+		if err := checkGrid(o.Out, o.N, o.N, j.h, j.w, gridCols(o.N)); err != nil {
+			return err
+		}
+	}
 	if j.img, err = infer.ReadImage(image, j.c, j.h, j.w); err != nil {
 		return fmt.Errorf("--image: %w", err)
 	}

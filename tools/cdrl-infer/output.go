@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,13 +60,6 @@ func sampleFormats(m *bundle.Manifest) []string {
 	return []string{extPNG, extNPY}
 }
 
-// writeSamples writes n samples of the model to path in the format of its extension: a PNG
-// grid of images or a scatter picture of 2-D points, a CSV of points, or an NPY array of shape
-// (n, shape...).
-func writeSamples(path string, m *bundle.Manifest, x []float32, n int) error {
-	return writeSamplesCols(path, m, x, n, int(math.Ceil(math.Sqrt(float64(n)))))
-}
-
 // writeImages writes n images of shape (c, h, w) derived from one input image (inpainting
 // candidates, variations) to path: with n = 1 a PNG of the input's size, else a square-ish
 // PNG grid, or an NPY array (n, c, h, w); ext is path's checked extension.
@@ -82,7 +76,7 @@ func writeImages(path, ext string, x []float32, n, c, h, w int) error {
 		if n == 1 {
 			pic, err = infer.ImageFromSample(x, c, h, w)
 		} else {
-			pic, err = plot.ImageGrid(x, n, c, h, w, int(math.Ceil(math.Sqrt(float64(n)))), gridScale)
+			pic, err = plot.ImageGrid(x, n, c, h, w, gridCols(n), gridScale)
 		}
 		if err == nil {
 			err = plot.WritePNG(path, pic)
@@ -94,68 +88,161 @@ func writeImages(path, ext string, x []float32, n, c, h, w int) error {
 	return nil
 }
 
-// writeSamplesCols is writeSamples with the number of images per grid row.
-func writeSamplesCols(path string, m *bundle.Manifest, x []float32, n, cols int) error {
-	ext, err := outputFormat(path, sampleFormats(m)...)
-	if err != nil {
+// gridCols returns the images per row of a square-ish grid of n images.
+func gridCols(n int) int { return int(math.Ceil(math.Sqrt(float64(n)))) }
+
+// checkGrid refuses, before any sampling, a PNG grid of n images of h x w pixels that would
+// exceed plot.MaxPixels; flagN is the value of --n, for the message.
+func checkGrid(path string, flagN, n, h, w, cols int) error {
+	if _, _, err := plot.ImageGridSize(n, h, w, cols, gridScale); err != nil {
+		return fmt.Errorf("--out %s: --n %d: %d images do not fit in one PNG grid (%v); ask for fewer, or write .npy, which streams any number of samples to the file", path, flagN, n, err)
+	}
+	return nil
+}
+
+// sampleFunc draws the samples of a command with the options given: all of them, returned,
+// or chunk by chunk through o.Stream.
+type sampleFunc func(o infer.SampleOptions) ([]float32, error)
+
+// samplesOut is where a sampling command writes its samples: the --out file and its checked
+// format, the model's manifest, and how many samples go there: flagN is --n, n the total (--n
+// times the classes of --class all), cols the images per row of a PNG grid.
+type samplesOut struct {
+	path, ext string
+	m         *bundle.Manifest
+	flagN, n  int
+	cols      int
+}
+
+// check refuses, before any sampling, a PNG grid too large to make.
+func (out samplesOut) check() error {
+	if out.ext != extPNG || out.m.Kind != bundle.KindImage {
+		return nil
+	}
+	return checkGrid(out.path, out.flagN, out.n, out.m.Shape[1], out.m.Shape[2], out.cols)
+}
+
+// write draws the samples with sample and writes them: .npy (shape (n, shape...)) and .csv
+// (points, a header line then one row per point) stream chunk by chunk into the file as the
+// sampler finishes them, so memory is bounded by the chunk (--batch) whatever n is; a PNG (a
+// grid of images, or a scatter picture of 2-D points) needs all samples at once.
+func (out samplesOut) write(so infer.SampleOptions, sample sampleFunc) error {
+	if err := out.check(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
+	if err := os.MkdirAll(dirOf(out.path), 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", out.path, err)
 	}
-	switch ext {
-	case extNPY:
-		if err := tensor.WriteNpyFile(path, tensor.FromFloat32(x, append([]int{n}, m.Shape...)...)); err != nil {
-			return fmt.Errorf("--out: %w", err)
+	if out.ext == extPNG {
+		x, err := sample(so)
+		if err != nil {
+			return err
 		}
-		return nil
-	case extCSV:
-		return writeOut(path, pointsCSV(x, m.Shape[0]))
+		return out.writePNG(x)
 	}
+	// The file is written atomically: a failed or interrupted run leaves no partial file.
+	var sampleErr error
+	err := atomicfile.Write(out.path, func(f io.Writer) error {
+		put, finish, err := out.chunkWriter(f)
+		if err != nil {
+			return err
+		}
+		so.Stream = func(_ int, x []float32) error {
+			if err := put(x); err != nil {
+				return fmt.Errorf("--out %s: %w", out.path, err)
+			}
+			return nil
+		}
+		if _, sampleErr = sample(so); sampleErr != nil {
+			return sampleErr
+		}
+		return finish()
+	})
+	switch {
+	case sampleErr != nil:
+		return sampleErr
+	case err != nil:
+		return fmt.Errorf("--out %s: %w", out.path, err)
+	}
+	return nil
+}
+
+// chunkWriter writes the header of the .npy or .csv file to f and returns the functions that
+// write one chunk of samples and check the end.
+func (out samplesOut) chunkWriter(f io.Writer) (put func(x []float32) error, finish func() error, err error) {
+	if out.ext == extNPY {
+		nw, err := tensor.NewNpyWriter(f, append(tensor.Shape{out.n}, out.m.Shape...))
+		if err != nil {
+			return nil, nil, err
+		}
+		return nw.Write, nw.Finish, nil
+	}
+	d := out.m.Shape[0]
+	if _, err := f.Write(csvHeader(d)); err != nil {
+		return nil, nil, err
+	}
+	var buf []byte
+	put = func(x []float32) error {
+		buf = appendCSVRows(buf[:0], x, d)
+		_, err := f.Write(buf)
+		return err
+	}
+	return put, func() error { return nil }, nil
+}
+
+// writePNG writes all samples as a PNG: a grid of images, or a scatter picture of 2-D points.
+func (out samplesOut) writePNG(x []float32) error {
+	m := out.m
 	var img image.Image
+	var err error
 	if m.Kind == bundle.KindImage {
-		img, err = plot.ImageGrid(x, n, m.Shape[0], m.Shape[1], m.Shape[2], cols, gridScale)
+		img, err = plot.ImageGrid(x, out.n, m.Shape[0], m.Shape[1], m.Shape[2], out.cols, gridScale)
 	} else {
 		if m.Shape[0] != 2 {
-			return fmt.Errorf("--out %s: a PNG shows 2-D points; these have %d coordinates (write .csv or .npy)", path, m.Shape[0])
+			return fmt.Errorf("--out %s: a PNG shows 2-D points; these have %d coordinates (write .csv or .npy)", out.path, m.Shape[0])
 		}
 		margin := (m.Range[1] - m.Range[0]) / 32
 		img, err = plot.Scatter([][]float32{x}, m.Range[0]-margin, m.Range[1]+margin, scatterSize)
 	}
 	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
+		return fmt.Errorf("--out %s: %w", out.path, err)
 	}
-	if err := plot.WritePNG(path, img); err != nil {
+	if err := plot.WritePNG(out.path, img); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	return nil
 }
 
-// pointsCSV formats points of d coordinates with a header line: x,y for 2-D points, else
-// x0,x1,...
-func pointsCSV(x []float32, d int) []byte {
-	var b bytes.Buffer
+// csvHeader returns the header line of a CSV of points of d coordinates: x,y for 2-D points,
+// else x0,x1,...
+func csvHeader(d int) []byte {
 	if d == 2 {
-		b.WriteString("x,y\n")
-	} else {
-		for j := range d {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "x%d", j)
-		}
-		b.WriteByte('\n')
+		return []byte("x,y\n")
 	}
+	var b bytes.Buffer
+	for j := range d {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "x%d", j)
+	}
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// appendCSVRows appends the points x of d coordinates to b as CSV rows, one point a line, and
+// returns the extended buffer.
+func appendCSVRows(b []byte, x []float32, d int) []byte {
 	for i := 0; i < len(x); i += d {
 		for j := range d {
 			if j > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			b.WriteString(strconv.FormatFloat(float64(x[i+j]), 'g', -1, 32))
+			b = strconv.AppendFloat(b, float64(x[i+j]), 'g', -1, 32)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.Bytes()
+	return b
 }
 
 // dirOf returns the folder of path, "." for a bare name.

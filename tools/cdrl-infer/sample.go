@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -25,7 +26,9 @@ on the energy, then (images) a final denoising step. A conditional model samples
 (a label of its manifest) with classifier-free guidance --guidance, every class with
 --class all (N samples per class, one grid row each), or unconditionally without --class. The output format follows the --out extension: .png (a grid of images, or a
 scatter picture of 2-D points), .npy (float32, (N,C,H,W) images or (N,2) points) or .csv
-(points, header x,y).
+(points, header x,y). .npy and .csv are written chunk by chunk as the samples are drawn
+(--batch at a time), so memory stays bounded by the chunk however large N is; a PNG holds
+every sample, and a grid too large to draw is refused before sampling.
 
 Examples:
    cdrl-infer sample --n 64 --out samples.png
@@ -54,11 +57,12 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 		return err
 	}
 	defer m.Close()
-	if _, err := outputFormat(o.Out, sampleFormats(m.manifest())...); err != nil {
+	ext, err := outputFormat(o.Out, sampleFormats(m.manifest())...)
+	if err != nil {
 		return err
 	}
 	if o.Class == allClasses {
-		return runSampleAll(ctx, o, m, start, stdout)
+		return runSampleAll(ctx, o, m, ext, start, stdout)
 	}
 	id, err := m.classID(o.Class)
 	if err != nil {
@@ -69,11 +73,8 @@ func runSample(ctx context.Context, o sampleOptions, stdout io.Writer) error {
 	}
 	so := o.sampleOptions(m)
 	so.Class = id
-	x, err := m.s.Sample(ctx, o.N, so)
-	if err != nil {
-		return err
-	}
-	if err := writeSamples(o.Out, m.manifest(), x, o.N); err != nil {
+	out := samplesOut{path: o.Out, ext: ext, m: m.manifest(), flagN: o.N, n: o.N, cols: gridCols(o.N)}
+	if err := out.write(so, func(so infer.SampleOptions) ([]float32, error) { return m.s.Sample(ctx, o.N, so) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d samples from %s, %s, seed %d\n", o.N, m.describe(), conditioning(m.b.Label(id), m.s.GuidanceWeight(so.Guidance)), o.Seed)
@@ -93,7 +94,7 @@ func conditioning(label string, w float64) string {
 const allClasses = "all"
 
 // runSampleAll draws N guided samples of every class, one grid row per class.
-func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Time, stdout io.Writer) error {
+func runSampleAll(ctx context.Context, o sampleOptions, m *model, ext string, start time.Time, stdout io.Writer) error {
 	labels := m.manifest().Classes
 	if len(labels) == 0 {
 		return fmt.Errorf("--class all: %s is unconditional (its manifest lists no classes)", m.spec)
@@ -108,11 +109,8 @@ func runSampleAll(ctx context.Context, o sampleOptions, m *model, start time.Tim
 		}
 	}
 	total := len(so.Classes)
-	x, err := m.s.Sample(ctx, total, so)
-	if err != nil {
-		return err
-	}
-	if err := writeSamplesCols(o.Out, m.manifest(), x, total, o.N); err != nil {
+	out := samplesOut{path: o.Out, ext: ext, m: m.manifest(), flagN: o.N, n: total, cols: o.N}
+	if err := out.write(so, func(so infer.SampleOptions) ([]float32, error) { return m.s.Sample(ctx, total, so) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d samples of each of %d classes from %s, guidance %g, seed %d\n", o.N, len(labels), m.describe(), m.s.GuidanceWeight(so.Guidance), o.Seed)
