@@ -6,8 +6,8 @@
 //
 // Import and ImportFile decode a model with onnx-go's public decoder (onnx.NewModel with a
 // backend of ours that receives nodes, attributes and initializers) and read what that decoder
-// drops (opset, node names, symbolic input dimensions, external data) straight from the
-// protobuf. Opsets 13 to 18 are supported. Inputs and outputs are mapped to the EBM/initializer
+// drops (opset, node names, symbolic input dimensions, external data) with the package's own
+// protobuf reader, the one its tests read Marshal's output with. Opsets 13 to 18 are supported. Inputs and outputs are mapped to the EBM/initializer
 // contract names (x, logsnr, class; energy, y) through ImportOptions.IO. Float initializers on
 // a gradient-carrying path to an output become params (trainable) unless ImportOptions.Freeze
 // matches them; everything else becomes a constant. An unsupported op is an error naming the

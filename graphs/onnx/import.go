@@ -11,7 +11,6 @@ import (
 	onnxgo "github.com/owulveryck/onnx-go"
 	"gonum.org/v1/gonum/graph"
 	"gonum.org/v1/gonum/graph/simple"
-	"google.golang.org/protobuf/encoding/protowire"
 	gtensor "gorgonia.org/tensor"
 
 	"github.com/cdrl-go/cdrl/graphs"
@@ -25,14 +24,15 @@ import (
 // DataCarriers), handing over every node's operator type, attributes, input order (edge weights)
 // and output names, and every initializer as a decoded tensor. Its generated protobuf types live
 // in an internal package (no raw ModelProto is public), and its public API drops a few things the
-// importer needs; those are read with the package's protobuf reader (eachField in proto.go; see
-// scanModel): the opset imports, the node names (for error messages), the graph inputs' element
-// types and shapes (onnx-go keeps only the fixed dimensions, losing the rank of inputs with a
-// dynamic batch), and external tensor data (its onnx.proto predates the external_data field, so
-// such data is read here and handed over inline as raw_data). The bytes onnx-go gets carry graph
-// inputs and outputs by name only and no value_info: it would allocate a zero tensor for each
-// typed value at its fixed dimensions, however large, and reject element types the importer never
-// needs. onnx-go panics on some malformed models; decode turns those panics into errors.
+// importer needs; those come from the package's own protobuf reader (parseModel in proto.go,
+// indexModel here): the opset imports, the node names (for error messages), the graph inputs'
+// element types and shapes (onnx-go keeps only the fixed dimensions, losing the rank of inputs
+// with a dynamic batch), and external tensor data (its onnx.proto predates the external_data
+// field, so such data is read here and handed over inline as raw_data). The bytes onnx-go gets
+// (decoderBytes) carry graph inputs and outputs by name only and no value_info: it would
+// allocate a zero tensor for each typed value at its fixed dimensions, however large, and reject
+// element types the importer never needs. onnx-go panics on some malformed models; decode turns
+// those panics into errors.
 
 // Contract names: the inputs and outputs a cdrl-go EBM or initializer graph exchanges with the
 // trainer and the sampler.
@@ -143,11 +143,15 @@ func (im *importer) errorf(format string, args ...any) error {
 }
 
 func (im *importer) run(data []byte) error {
-	idx, clean, err := scanModel(data, im.opts.BaseDir)
+	idx, err := indexModel(data)
 	if err != nil {
 		return im.errorf("%v", err)
 	}
 	im.idx = idx
+	clean, err := idx.decoderBytes(im.opts.BaseDir)
+	if err != nil {
+		return im.errorf("%v", err)
+	}
 	if err := im.checkOpset(); err != nil {
 		return err
 	}
@@ -179,7 +183,7 @@ func (im *importer) run(data []byte) error {
 		if op.typ != idx.nodes[k].opType {
 			return im.errorf("%s: onnx-go decoder returned op type %q", idx.nodes[k].describe(k), op.typ)
 		}
-		if idx.nodes[k].numInputs == 0 {
+		if len(idx.nodes[k].inputs) == 0 {
 			op.inputs = nil // onnx-go gives input-less nodes a placeholder input
 		}
 	}
@@ -318,6 +322,10 @@ func (im *importer) build(inMap, outMap map[string]string) error {
 		if !in.hasShape {
 			return im.errorf("graph input %q has no shape (its rank must be known)", in.name)
 		}
+		dims, err := inputDims(in)
+		if err != nil {
+			return im.errorf("graph input %q: %v", in.name, err)
+		}
 		want := tensor.Float32
 		if c == "class" {
 			want = tensor.Int64
@@ -325,7 +333,7 @@ func (im *importer) build(inMap, outMap map[string]string) error {
 		if dt != want {
 			return im.errorf("graph input %q (contract %q) is %v, the contract needs %v", in.name, c, dt, want)
 		}
-		v := graphs.Input(im.g, c, dt, in.dims...)
+		v := graphs.Input(im.g, c, dt, dims...)
 		im.vals[in.name] = v
 		im.out.Inputs[c] = v
 	}
@@ -615,17 +623,42 @@ func nodeName(n graph.Node) string {
 	return ""
 }
 
-// modelIndex is what the importer reads from the model bytes itself (see the note at the top of
-// this file).
+// modelIndex is what the importer reads from the model bytes itself, with the package's
+// protobuf reader (parseModel; see the note at the top of this file).
 type modelIndex struct {
 	opsets    map[string]int64
+	graph     *graphProto
 	graphName string
-	inputs    []scannedValue
+	inputs    []*valueInfoProto
 	outputs   []string
-	nodes     []scannedNode
+	nodes     []*nodeProto
 	// inits are the initializer names in file order.
 	inits  []string
 	isInit map[string]bool
+}
+
+// indexModel reads the model bytes.
+func indexModel(data []byte) (*modelIndex, error) {
+	m, err := parseModel(data)
+	if err != nil {
+		return nil, err
+	}
+	if m.graph == nil {
+		return nil, fmt.Errorf("malformed model: no graph")
+	}
+	g := m.graph
+	idx := &modelIndex{opsets: map[string]int64{}, graph: g, graphName: g.name, inputs: g.inputs, nodes: g.nodes, isInit: map[string]bool{}}
+	for _, o := range m.opsetImport {
+		idx.opsets[o.domain] = o.version
+	}
+	for _, o := range g.outputs {
+		idx.outputs = append(idx.outputs, o.name)
+	}
+	for _, t := range g.initializers {
+		idx.inits = append(idx.inits, t.name)
+		idx.isInit[t.name] = true
+	}
+	return idx, nil
 }
 
 // opset returns the version of the default operator set.
@@ -636,322 +669,61 @@ func (m *modelIndex) opset() int64 {
 	return m.opsets[""]
 }
 
-type scannedValue struct {
-	name     string
-	elemType int32
-	hasShape bool
-	dims     []int // -1: dynamic
+// decoderBytes returns the model as onnx-go's decoder gets it: a ModelProto of the graph alone,
+// whose nodes and initializers are the file's own messages, except that external tensor data is
+// read from baseDir into raw_data, and whose inputs and outputs carry their names only, with no
+// value_info: onnx-go would allocate a zero tensor of each typed value's fixed dimensions,
+// however large, and reject element types the importer never needs. onnx-go reads nothing
+// else of the model.
+func (m *modelIndex) decoderBytes(baseDir string) ([]byte, error) {
+	var g []byte
+	for _, n := range m.nodes {
+		g = appendBytesField(g, 1, n.raw)
+	}
+	for _, t := range m.graph.initializers {
+		raw := t.raw
+		if t.dataLocation == 1 { // EXTERNAL
+			data, err := readExternal(t.externalData, baseDir, t.dims, t.dataType)
+			if err != nil {
+				return nil, fmt.Errorf("initializer %q: external data: %w", t.name, err)
+			}
+			inline := tensorProto{dims: t.dims, dataType: t.dataType, name: t.name}
+			raw = appendBytesField(inline.marshal(), 9, data)
+		}
+		g = appendBytesField(g, 5, raw)
+	}
+	for _, v := range m.inputs {
+		g = appendBytesField(g, 11, appendStringField(nil, 1, v.name))
+	}
+	for _, name := range m.outputs {
+		g = appendBytesField(g, 12, appendStringField(nil, 1, name))
+	}
+	return appendBytesField(nil, 7, g), nil
 }
 
-type scannedNode struct {
-	name, opType, domain string
-	numInputs            int
+// inputDims returns the dimensions of a graph input, -1 for a dynamic one (a dim_param or no
+// value).
+func inputDims(v *valueInfoProto) ([]int, error) {
+	dims := make([]int, len(v.dims))
+	for k, d := range v.dims {
+		switch {
+		case !d.hasValue:
+			dims[k] = -1
+		case d.value < 0 || d.value > 1<<40:
+			return nil, fmt.Errorf("dimension %d out of range", d.value)
+		default:
+			dims[k] = int(d.value)
+		}
+	}
+	return dims, nil
 }
 
-// describe names a node for error messages.
-func (n scannedNode) describe(k int) string {
+// describe names the k-th node for error messages.
+func (n *nodeProto) describe(k int) string {
 	if n.name == "" {
 		return fmt.Sprintf("node #%d (%s)", k, n.opType)
 	}
 	return fmt.Sprintf("node %q (%s)", n.name, n.opType)
-}
-
-// Field numbers of onnx.proto used by the scan.
-const (
-	pbModelOpset = 8 // ModelProto.opset_import
-	pbModelGraph = 7 // ModelProto.graph
-
-	pbGraphNode      = 1
-	pbGraphName      = 2
-	pbGraphInit      = 5
-	pbGraphInput     = 11
-	pbGraphOutput    = 12
-	pbGraphValueInfo = 13
-	pbGraphSparse    = 15
-
-	pbNodeInput  = 1
-	pbNodeName   = 3
-	pbNodeOpType = 4
-	pbNodeDomain = 7
-
-	pbTensorDims     = 1
-	pbTensorDataType = 2
-	pbTensorName     = 8
-	pbTensorRaw      = 9
-	pbTensorExternal = 13
-	pbTensorLocation = 14
-)
-
-// scanModel reads what onnx-go's public API does not give (opsets, node names, graph input
-// types and shapes) and returns the model bytes prepared for onnx-go's decoder: value infos
-// reduced to their names (onnx-go would allocate a zero tensor of each one's fixed dimensions,
-// and rejects element types it does not know even where the importer does not need them), and
-// external tensor data read from baseDir into raw_data.
-func scanModel(data []byte, baseDir string) (*modelIndex, []byte, error) {
-	idx := &modelIndex{opsets: map[string]int64{}, isInit: map[string]bool{}}
-	var out, graphBytes []byte
-	numGraphs := 0
-	err := eachField(data, func(f field) error {
-		switch f.num {
-		case pbModelGraph:
-			if err := f.expect(protowire.BytesType, "ModelProto.graph"); err != nil {
-				return err
-			}
-			numGraphs++
-			graphBytes = f.b
-			return nil
-		case pbModelOpset:
-			if err := f.expect(protowire.BytesType, "ModelProto.opset_import"); err != nil {
-				return err
-			}
-			domain, version := "", int64(1)
-			err := eachField(f.b, func(g field) error {
-				switch {
-				case g.num == 1 && g.typ == protowire.BytesType:
-					domain = string(g.b)
-				case g.num == 2 && g.typ == protowire.VarintType:
-					version = int64(g.u)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			idx.opsets[domain] = version
-		}
-		out = append(out, f.raw...)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if numGraphs != 1 {
-		return nil, nil, fmt.Errorf("malformed model: %d graphs, want 1", numGraphs)
-	}
-	g, err := idx.scanGraph(graphBytes, baseDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	out = protowire.AppendTag(out, pbModelGraph, protowire.BytesType)
-	out = protowire.AppendBytes(out, g)
-	return idx, out, nil
-}
-
-// scanGraph indexes a GraphProto and returns its bytes prepared for onnx-go.
-func (idx *modelIndex) scanGraph(b []byte, baseDir string) ([]byte, error) {
-	var out []byte
-	err := eachField(b, func(f field) error {
-		switch f.num {
-		case pbGraphName:
-			if f.typ == protowire.BytesType {
-				idx.graphName = string(f.b)
-			}
-		case pbGraphNode:
-			if err := f.expect(protowire.BytesType, "GraphProto.node"); err != nil {
-				return err
-			}
-			n, err := scanNode(f.b)
-			if err != nil {
-				return fmt.Errorf("node #%d: %w", len(idx.nodes), err)
-			}
-			idx.nodes = append(idx.nodes, n)
-		case pbGraphInput, pbGraphOutput:
-			if err := f.expect(protowire.BytesType, "GraphProto.input/output"); err != nil {
-				return err
-			}
-			vi, err := scanValueInfo(f.b)
-			if err != nil {
-				return err
-			}
-			if f.num == pbGraphInput {
-				idx.inputs = append(idx.inputs, vi)
-			} else {
-				idx.outputs = append(idx.outputs, vi.name)
-			}
-			// Only the name goes to onnx-go.
-			var nameOnly []byte
-			nameOnly = protowire.AppendTag(nameOnly, 1, protowire.BytesType)
-			nameOnly = protowire.AppendString(nameOnly, vi.name)
-			out = protowire.AppendTag(out, f.num, protowire.BytesType)
-			out = protowire.AppendBytes(out, nameOnly)
-			return nil
-		case pbGraphValueInfo:
-			return nil
-		case pbGraphSparse:
-			return fmt.Errorf("sparse initializers are not supported")
-		case pbGraphInit:
-			if err := f.expect(protowire.BytesType, "GraphProto.initializer"); err != nil {
-				return err
-			}
-			name, t, err := scanInitializer(f.b, baseDir)
-			if err != nil {
-				return err
-			}
-			idx.inits = append(idx.inits, name)
-			idx.isInit[name] = true
-			if t != nil {
-				out = protowire.AppendTag(out, pbGraphInit, protowire.BytesType)
-				out = protowire.AppendBytes(out, t)
-				return nil
-			}
-		}
-		out = append(out, f.raw...)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func scanNode(b []byte) (scannedNode, error) {
-	var n scannedNode
-	err := eachField(b, func(f field) error {
-		if f.typ != protowire.BytesType {
-			return nil
-		}
-		switch f.num {
-		case pbNodeInput:
-			n.numInputs++
-		case pbNodeName:
-			n.name = string(f.b)
-		case pbNodeOpType:
-			n.opType = string(f.b)
-		case pbNodeDomain:
-			n.domain = string(f.b)
-		}
-		return nil
-	})
-	return n, err
-}
-
-// scanValueInfo reads a ValueInfoProto: name, tensor element type and shape.
-func scanValueInfo(b []byte) (scannedValue, error) {
-	var vi scannedValue
-	var typ []byte
-	err := eachField(b, func(f field) error {
-		switch {
-		case f.num == 1 && f.typ == protowire.BytesType:
-			vi.name = string(f.b)
-		case f.num == 2 && f.typ == protowire.BytesType:
-			typ = f.b
-		}
-		return nil
-	})
-	if err != nil || typ == nil {
-		return vi, err
-	}
-	var tt []byte
-	err = eachField(typ, func(f field) error { // TypeProto: tensor_type = 1
-		if f.num == 1 && f.typ == protowire.BytesType {
-			tt = f.b
-		}
-		return nil
-	})
-	if err != nil || tt == nil {
-		return vi, err
-	}
-	err = eachField(tt, func(f field) error { // TypeProto.Tensor: elem_type = 1, shape = 2
-		switch {
-		case f.num == 1 && f.typ == protowire.VarintType:
-			vi.elemType = int32(f.u)
-		case f.num == 2 && f.typ == protowire.BytesType:
-			vi.hasShape = true
-			return eachField(f.b, func(d field) error { // TensorShapeProto: dim = 1
-				if d.num != 1 || d.typ != protowire.BytesType {
-					return nil
-				}
-				dim := -1
-				err := eachField(d.b, func(v field) error { // dim_value = 1, dim_param = 2
-					if v.num == 1 && v.typ == protowire.VarintType {
-						if int64(v.u) < 0 || v.u > 1<<40 {
-							return fmt.Errorf("value %q: dimension %d out of range", vi.name, int64(v.u))
-						}
-						dim = int(v.u)
-					}
-					return nil
-				})
-				vi.dims = append(vi.dims, dim)
-				return err
-			})
-		}
-		return nil
-	})
-	return vi, err
-}
-
-// scanInitializer reads an initializer's name and, when its data is stored externally, returns
-// the TensorProto rewritten with the data read into raw_data (nil when nothing changes).
-func scanInitializer(b []byte, baseDir string) (string, []byte, error) {
-	var name string
-	var dims []int64
-	var dataType int32
-	external := false
-	ext := map[string]string{}
-	var kept []byte
-	err := eachField(b, func(f field) error {
-		switch f.num {
-		case pbTensorName:
-			if f.typ == protowire.BytesType {
-				name = string(f.b)
-			}
-		case pbTensorDataType:
-			if f.typ == protowire.VarintType {
-				dataType = int32(f.u)
-			}
-		case pbTensorDims:
-			switch f.typ {
-			case protowire.VarintType:
-				dims = append(dims, int64(f.u))
-			case protowire.BytesType:
-				for p := f.b; len(p) > 0; {
-					v, n := protowire.ConsumeVarint(p)
-					if n < 0 {
-						return fmt.Errorf("malformed protobuf: %w", protowire.ParseError(n))
-					}
-					dims = append(dims, int64(v))
-					p = p[n:]
-				}
-			}
-		case pbTensorLocation:
-			if f.typ == protowire.VarintType {
-				external = f.u == 1 // DataLocation.EXTERNAL
-			}
-			return nil
-		case pbTensorExternal:
-			if f.typ == protowire.BytesType {
-				var k, v string
-				err := eachField(f.b, func(e field) error {
-					if e.typ == protowire.BytesType && e.num == 1 {
-						k = string(e.b)
-					} else if e.typ == protowire.BytesType && e.num == 2 {
-						v = string(e.b)
-					}
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				ext[k] = v
-			}
-			return nil
-		}
-		kept = append(kept, f.raw...)
-		return nil
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("initializer %q: %w", name, err)
-	}
-	if !external {
-		return name, nil, nil
-	}
-	data, err := readExternal(ext, baseDir, dims, dataType)
-	if err != nil {
-		return "", nil, fmt.Errorf("initializer %q: external data: %w", name, err)
-	}
-	kept = protowire.AppendTag(kept, pbTensorRaw, protowire.BytesType)
-	kept = protowire.AppendBytes(kept, data)
-	return name, kept, nil
 }
 
 // elemSize returns the bytes per element of an ONNX element type in raw_data (0: unknown).

@@ -11,7 +11,9 @@ import (
 )
 
 // The subset of onnx.proto this package writes and reads back. Field numbers are those of
-// onnx.proto (syntax proto2); fields not listed here are skipped when reading.
+// onnx.proto (syntax proto2). Marshal writes it; parseModel reads it, for the importer (what
+// onnx-go's decoder drops; see import.go) and for the tests of Marshal. Fields not listed here
+// are skipped when reading.
 
 // modelProto is ModelProto.
 type modelProto struct {
@@ -46,6 +48,7 @@ type nodeProto struct {
 	opType     string            // 4
 	attributes []*attributeProto // 5
 	domain     string            // 7
+	raw        []byte            // the message as read, all fields; nil for one to write
 }
 
 // attrType is AttributeProto.AttributeType.
@@ -73,17 +76,16 @@ type attributeProto struct {
 	typ    attrType     // 20
 }
 
-// tensorProto is TensorProto. Marshal writes data only as rawData; reading also accepts the
-// typed fields.
+// tensorProto is TensorProto. Marshal writes data only as rawData. Reading skips the typed data
+// fields (float_data, int64_data, ...): tensor values are onnx-go's to decode.
 type tensorProto struct {
-	dims         []int64   // 1
-	dataType     int32     // 2
-	floatData    []float32 // 4
-	int64Data    []int64   // 7
-	name         string    // 8
-	rawData      []byte    // 9
-	doubleData   []float64 // 10
-	dataLocation int32     // 14 (1 = EXTERNAL)
+	dims         []int64           // 1
+	dataType     int32             // 2
+	name         string            // 8
+	rawData      []byte            // 9
+	externalData map[string]string // 13: StringStringEntryProto key (1) -> value (2)
+	dataLocation int32             // 14 (1 = EXTERNAL)
+	raw          []byte            // the message as read, all fields; nil for one to write
 }
 
 // valueInfoProto is a ValueInfoProto whose type is a tensor type.
@@ -305,15 +307,7 @@ func eachField(b []byte, f func(fl field) error) error {
 // want checks the field's wire type.
 func (fl field) want(typ protowire.Type) error {
 	if fl.typ != typ {
-		return fmt.Errorf("field %d has wire type %d, want %d", fl.num, fl.typ, typ)
-	}
-	return nil
-}
-
-// expect checks the wire type of the field that holds what (e.g. "GraphProto.node").
-func (fl field) expect(typ protowire.Type, what string) error {
-	if err := fl.want(typ); err != nil {
-		return fmt.Errorf("malformed model: %s: %w", what, err)
+		return fmt.Errorf("malformed protobuf: field %d has wire type %d, want %d", fl.num, fl.typ, typ)
 	}
 	return nil
 }
@@ -354,25 +348,8 @@ func (fl field) fixed32s(dst []float32) ([]float32, error) {
 	return nil, fmt.Errorf("field %d has wire type %d, want fixed32 or packed", fl.num, fl.typ)
 }
 
-// fixed64s appends the values of a repeated double field, packed or not.
-func (fl field) fixed64s(dst []float64) ([]float64, error) {
-	switch fl.typ {
-	case protowire.Fixed64Type:
-		return append(dst, math.Float64frombits(fl.u)), nil
-	case protowire.BytesType:
-		if len(fl.b)%8 != 0 {
-			return nil, fmt.Errorf("field %d: packed doubles of %d bytes", fl.num, len(fl.b))
-		}
-		for k := 0; k < len(fl.b); k += 8 {
-			dst = append(dst, math.Float64frombits(binary.LittleEndian.Uint64(fl.b[k:])))
-		}
-		return dst, nil
-	}
-	return nil, fmt.Errorf("field %d has wire type %d, want fixed64 or packed", fl.num, fl.typ)
-}
-
 // parseModel parses the bytes of an ONNX ModelProto. Byte fields of the result (raw tensor
-// data) alias data.
+// data, the raw messages) alias data. A model with more than one graph is an error.
 func parseModel(data []byte) (*modelProto, error) {
 	m := &modelProto{}
 	err := eachField(data, func(fl field) error {
@@ -398,6 +375,9 @@ func parseModel(data []byte) (*modelProto, error) {
 			if err := fl.want(protowire.BytesType); err != nil {
 				return err
 			}
+			if m.graph != nil {
+				return fmt.Errorf("more than one graph")
+			}
 			g, err := parseGraph(fl.b)
 			if err != nil {
 				return fmt.Errorf("graph: %w", err)
@@ -416,7 +396,7 @@ func parseModel(data []byte) (*modelProto, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("onnx: decode model: %w", err)
+		return nil, err
 	}
 	return m, nil
 }
@@ -441,6 +421,8 @@ func parseOpsetID(b []byte) (opsetIDProto, error) {
 	return o, err
 }
 
+// parseGraph parses a GraphProto: nodes, name, initializers, inputs and outputs (value_info is
+// skipped). Sparse initializers, which it cannot represent, are an error.
 func parseGraph(b []byte) (*graphProto, error) {
 	g := &graphProto{}
 	err := eachField(b, func(fl field) error {
@@ -449,6 +431,8 @@ func parseGraph(b []byte) (*graphProto, error) {
 			if err := fl.want(protowire.BytesType); err != nil {
 				return err
 			}
+		case 15:
+			return fmt.Errorf("sparse initializers are not supported")
 		default:
 			return nil
 		}
@@ -484,7 +468,7 @@ func parseGraph(b []byte) (*graphProto, error) {
 }
 
 func parseNode(b []byte) (*nodeProto, error) {
-	n := &nodeProto{}
+	n := &nodeProto{raw: b}
 	err := eachField(b, func(fl field) error {
 		switch fl.num {
 		case 1, 2, 3, 4, 5, 7:
@@ -552,7 +536,7 @@ func parseAttribute(b []byte) (*attributeProto, error) {
 }
 
 func parseTensor(b []byte) (*tensorProto, error) {
-	t := &tensorProto{}
+	t := &tensorProto{raw: b}
 	err := eachField(b, func(fl field) error {
 		var err error
 		switch fl.num {
@@ -561,18 +545,16 @@ func parseTensor(b []byte) (*tensorProto, error) {
 		case 2:
 			err = fl.want(protowire.VarintType)
 			t.dataType = int32(fl.u)
-		case 4:
-			t.floatData, err = fl.fixed32s(t.floatData)
-		case 7:
-			t.int64Data, err = fl.varints(t.int64Data)
 		case 8:
 			err = fl.want(protowire.BytesType)
 			t.name = string(fl.b)
 		case 9:
 			err = fl.want(protowire.BytesType)
 			t.rawData = fl.b
-		case 10:
-			t.doubleData, err = fl.fixed64s(t.doubleData)
+		case 13:
+			if err = fl.want(protowire.BytesType); err == nil {
+				err = t.parseExternal(fl.b)
+			}
 		case 14:
 			err = fl.want(protowire.VarintType)
 			t.dataLocation = int32(fl.u)
@@ -580,6 +562,33 @@ func parseTensor(b []byte) (*tensorProto, error) {
 		return err
 	})
 	return t, err
+}
+
+// parseExternal reads one external_data entry, a StringStringEntryProto, into t.externalData.
+func (t *tensorProto) parseExternal(b []byte) error {
+	var k, v string
+	err := eachField(b, func(fl field) error {
+		if fl.num != 1 && fl.num != 2 {
+			return nil
+		}
+		if err := fl.want(protowire.BytesType); err != nil {
+			return err
+		}
+		if fl.num == 1 {
+			k = string(fl.b)
+		} else {
+			v = string(fl.b)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("external_data: %w", err)
+	}
+	if t.externalData == nil {
+		t.externalData = map[string]string{}
+	}
+	t.externalData[k] = v
+	return nil
 }
 
 func parseValueInfo(b []byte) (*valueInfoProto, error) {
@@ -692,55 +701,4 @@ func tensorToProto(name string, t *tensor.Tensor) (*tensorProto, error) {
 		}
 	}
 	return p, nil
-}
-
-// toTensor decodes a float32, int64 or float64 TensorProto held in the file (raw_data or the
-// typed field).
-func (p *tensorProto) toTensor() (*tensor.Tensor, error) {
-	if p.dataLocation == 1 {
-		return nil, fmt.Errorf("onnx: tensor %q: external data is not supported here", p.name)
-	}
-	shape := make([]int, len(p.dims))
-	n := 1
-	for k, d := range p.dims {
-		if d < 0 {
-			return nil, fmt.Errorf("onnx: tensor %q: negative dimension in %v", p.name, p.dims)
-		}
-		shape[k] = int(d)
-		n *= int(d)
-	}
-	size := map[tensor.DType]int{tensor.Float32: 4, tensor.Int64: 8, tensor.Float64: 8}[tensor.DType(p.dataType)]
-	if size == 0 {
-		return nil, fmt.Errorf("onnx: tensor %q: unsupported data type %d", p.name, p.dataType)
-	}
-	t := tensor.New(tensor.DType(p.dataType), shape...)
-	if p.rawData != nil {
-		if len(p.rawData) != n*size {
-			return nil, fmt.Errorf("onnx: tensor %q: %d bytes of raw data for shape %v", p.name, len(p.rawData), shape)
-		}
-		for k := 0; k < n; k++ {
-			switch t.DType {
-			case tensor.Float32:
-				t.Float32[k] = math.Float32frombits(binary.LittleEndian.Uint32(p.rawData[4*k:]))
-			case tensor.Int64:
-				t.Int64[k] = int64(binary.LittleEndian.Uint64(p.rawData[8*k:]))
-			case tensor.Float64:
-				t.Float64[k] = math.Float64frombits(binary.LittleEndian.Uint64(p.rawData[8*k:]))
-			}
-		}
-		return t, nil
-	}
-	var have int
-	switch t.DType {
-	case tensor.Float32:
-		have = max(copy(t.Float32, p.floatData), len(p.floatData))
-	case tensor.Int64:
-		have = max(copy(t.Int64, p.int64Data), len(p.int64Data))
-	case tensor.Float64:
-		have = max(copy(t.Float64, p.doubleData), len(p.doubleData))
-	}
-	if have != n {
-		return nil, fmt.Errorf("onnx: tensor %q: %d values for shape %v", p.name, have, shape)
-	}
-	return t, nil
 }
