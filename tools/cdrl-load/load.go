@@ -46,6 +46,43 @@ type level struct {
 	resetErr error
 	// cut is true when the run ended (--budget or Ctrl-C) before the level did.
 	cut bool
+	// slowOpen counts the --slow-clients connections open at the level's end, slow what they
+	// saw; before and after are the server's state (--pid) before they connected and at the
+	// level's end.
+	slowOpen      int
+	slow          slowResult
+	before, after serverState
+	// stop is --stop-server's measure of the server's exit, when this level was the last.
+	stop *stopResult
+}
+
+// serverState is a server's resident memory and open file count at one moment; NaN and -1
+// where they could not be read.
+type serverState struct {
+	rssMiB float64
+	files  int
+}
+
+// readServerState reads the state of process pid; it says on log what it could not read.
+func readServerState(pid int, log io.Writer) serverState {
+	st := serverState{rssMiB: math.NaN(), files: -1}
+	var err error
+	if st.rssMiB, err = readRSSMiB(pid); err != nil {
+		st.rssMiB = math.NaN()
+		fmt.Fprintf(log, "  --pid %d: %v\n", pid, err)
+	}
+	if st.files, err = openFiles(pid); err != nil {
+		st.files = -1
+		fmt.Fprintf(log, "  --pid %d: %v\n", pid, err)
+	}
+	return st
+}
+
+// stopResult is how the server's exit after --stop-server's SIGTERM went.
+type stopResult struct {
+	took   time.Duration
+	exited bool // false: still running after took (stopWait)
+	err    error
 }
 
 // rate returns the 200 answers per second.
@@ -65,7 +102,8 @@ func (l level) quantileMs(q float64) float64 {
 }
 
 // run checks the options, waits for the server to be ready, measures each level of --clients
-// and writes the table to out and the progress to log.
+// (with --stop-server, stopping the server after the last one) and writes the table to out and
+// the progress to log.
 func run(ctx context.Context, o Options, out, log io.Writer) error {
 	p, err := o.check()
 	if err != nil {
@@ -86,7 +124,8 @@ func run(ctx context.Context, o Options, out, log io.Writer) error {
 		notRun []int // the levels left when the run stopped early
 	)
 	for i, n := range p.clients {
-		l, measured, err := p.runLevel(runCtx, client, n, log)
+		last := i == len(p.clients)-1
+		l, measured, err := p.runLevel(runCtx, client, n, last && o.StopServer, log)
 		if err != nil {
 			p.writeReport(out, model, levels, nil, "")
 			return err
@@ -130,16 +169,30 @@ func run(ctx context.Context, o Options, out, log io.Writer) error {
 	return nil
 }
 
-// runLevel warms up and measures the level of n clients, with the server's peak RSS for
-// --pid, and prints its closing lines. measured is false when ctx ended before the
-// measurement began; the error is the warmup's.
-func (p plan) runLevel(ctx context.Context, client *http.Client, n int, log io.Writer) (l level, measured bool, err error) {
+// runLevel warms up and measures the level of n clients, with --slow-clients alongside and the
+// server's peak RSS for --pid, stops the server when stop (and the level ran to its end), and
+// prints its closing lines. measured is false when ctx ended before the measurement began; the
+// error is the warmup's.
+func (p plan) runLevel(ctx context.Context, client *http.Client, n int, stop bool, log io.Writer) (l level, measured bool, err error) {
 	if err := p.warmup(ctx, client, n); err != nil || ctx.Err() != nil {
 		return l, false, err
 	}
 	var reset error
 	if p.o.PID > 0 {
 		reset = resetPeak(p.o.PID)
+	}
+	var (
+		slow   *slowClients
+		before serverState
+	)
+	if p.o.Slow > 0 {
+		if p.o.PID > 0 {
+			before = readServerState(p.o.PID, log)
+		}
+		slow = newSlowClients(p.base, p.req, p.o.SlowInterval)
+		slow.start(ctx, p.o.Slow)
+		slow.waitOpen(ctx, p.o.Slow, slowDialTimeout)
+		fmt.Fprintf(log, "  clients %d: %d of %d slow clients connected\n", n, slow.open(), p.o.Slow)
 	}
 	l = p.measure(ctx, client, n, log)
 	if p.o.PID > 0 {
@@ -149,12 +202,42 @@ func (p plan) runLevel(ctx context.Context, client *http.Client, n int, log io.W
 			fmt.Fprintf(log, "  clients %d: --pid %d: %v\n", n, p.o.PID, err)
 		}
 	}
+	if slow != nil {
+		l.slowOpen = slow.open()
+		if p.o.PID > 0 {
+			l.before, l.after = before, readServerState(p.o.PID, log)
+		}
+	}
+	if stop && !l.cut {
+		l.stop = stopServer(p.o.PID, log)
+	}
+	if slow != nil {
+		l.slow = slow.stop()
+		if l.slow.dialErr != "" && l.stop == nil {
+			fmt.Fprintf(log, "  clients %d: a slow client could not connect: %s\n", n, l.slow.dialErr)
+		}
+	}
 	fmt.Fprintf(log, "  clients %d: %d requests, %d errors in %s, %s/s, p50 %s ms, p99 %s ms\n", n, l.requests, l.errors,
 		l.elapsed.Round(time.Millisecond), formatRate(l.rate()), oneDecimal(l.quantileMs(0.5)), oneDecimal(l.quantileMs(0.99)))
 	if l.firstError != "" {
 		fmt.Fprintf(log, "  clients %d: first error: %s\n", n, shorten(l.firstError))
 	}
 	return l, true, nil
+}
+
+// stopServer sends SIGTERM to the server pid and waits up to stopWait for it to exit.
+func stopServer(pid int, log io.Writer) *stopResult {
+	fmt.Fprintf(log, "sending SIGTERM to %d\n", pid)
+	took, exited, err := stopProcess(pid, stopWait)
+	switch {
+	case err != nil:
+		fmt.Fprintf(log, "--stop-server: %v\n", err)
+	case exited:
+		fmt.Fprintf(log, "the server exited %s after SIGTERM\n", took.Round(time.Millisecond))
+	default:
+		fmt.Fprintf(log, "the server was still running %s after SIGTERM\n", took.Round(time.Second))
+	}
+	return &stopResult{took: took, exited: exited, err: err}
 }
 
 // newClient returns the one HTTP client of the run, with an idle connection kept for each client

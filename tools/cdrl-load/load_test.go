@@ -71,8 +71,9 @@ type server struct {
 }
 
 // startServe runs the real cdrl-serve binary on model, listening on addr (127.0.0.1:0 for a
-// free loopback port), until the test ends; it skips the test when ONNX Runtime is missing.
-func startServe(t *testing.T, model, addr string) *server {
+// free loopback port), with more flags when given, until the test ends; it skips the test when
+// ONNX Runtime is missing.
+func startServe(t *testing.T, model, addr string, flags ...string) *server {
 	t.Helper()
 	if _, err := ort.FindLibrary(""); err != nil {
 		t.Skipf("skipping: cdrl-serve needs ONNX Runtime %s (run make setup): %v", ort.LibraryVersion, err)
@@ -81,7 +82,7 @@ func startServe(t *testing.T, model, addr string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--model", model, "--addr", addr, "--threads", "1")
+	cmd := exec.Command(bin, append([]string{"--model", model, "--addr", addr, "--threads", "1"}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +173,12 @@ func parseTable(t *testing.T, out string, withRSS bool) []row {
 	if withRSS {
 		want = append(want, "server peak RSS MiB")
 	}
+	return parseColumns(t, out, want)
+}
+
+// parseColumns parses the Markdown table of out and checks that its header is want.
+func parseColumns(t *testing.T, out string, want []string) []row {
+	t.Helper()
 	var rows [][]string
 	for _, line := range strings.Split(out, "\n") {
 		if !strings.HasPrefix(line, "|") {
@@ -419,6 +426,11 @@ func TestFlagErrors(t *testing.T) {
 		{"negative warmup", []string{"--warmup", "-1"}, "--warmup -1"},
 		{"zero budget", []string{"--budget", "0s"}, "--budget 0s"},
 		{"no such process", []string{"--pid", "4194305"}, "--pid 4194305: no such process"}, // above Linux's largest pid_max
+		{"negative slow clients", []string{"--slow-clients", "-1"}, "--slow-clients -1: want 0 (none) up to 1024"},
+		{"too many slow clients", []string{"--slow-clients", "1025"}, "--slow-clients 1025"},
+		{"zero slow interval", []string{"--slow-clients", "2", "--slow-interval", "0s"}, "--slow-interval 0s: want a positive duration"},
+		{"slow clients over https", []string{"--url", "https://127.0.0.1:1", "--slow-clients", "2"}, "--slow-clients needs an http:// --url"},
+		{"stop without pid", []string{"--stop-server"}, "--stop-server needs --pid"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

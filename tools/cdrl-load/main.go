@@ -18,6 +18,15 @@
 //     writing 5 to /proc/PID/clear_refs (Linux; a process of the same user). Where the reset
 //     fails the value is marked with * and is the peak since the server started.
 //
+// With --slow-clients N, N more connections stay open alongside each level's clients: each sends
+// the headers of the same request with a Content-Length, then its body one byte every
+// --slow-interval (2 s), and connects again when the server answers or closes it (a slow-body
+// attack, bounded by the level). The table then says how many were open at the level's end and
+// how many the server ended, and with --pid the server's RSS and open file count (/proc/PID/fd)
+// before the slow clients connected and at the level's end. --stop-server sends SIGTERM to --pid
+// after the last level, the slow clients still connected, and notes how long the server took to
+// exit (at most stopWait is waited for).
+//
 // cdrl-load is meant for a server of your own, typically on the loopback interface: it sends as
 // many requests as the server answers. It waits up to 30 s for GET /healthz to answer 200, so
 // it can start right after the server. The whole run stops when --budget is spent; Ctrl-C
@@ -28,6 +37,7 @@
 //
 //	cdrl-serve --model mnist &
 //	cdrl-load --request sample --clients 1,8,64 --pid $!
+//	cdrl-load --clients 8 --slow-clients 32 --duration 30s --pid $! --stop-server
 package main
 
 import (
@@ -63,8 +73,13 @@ const (
 	defaultWarmup   = 4
 	defaultTimeout  = 2 * time.Minute
 	defaultBudget   = 10 * time.Minute
-	// maxClients bounds every level of --clients.
+	// defaultSlowInterval is the pause between two bytes of a slow client's body.
+	defaultSlowInterval = 2 * time.Second
+	// maxClients bounds every level of --clients, and --slow-clients.
 	maxClients = 1024
+	// stopWait bounds the wait for the server to exit after --stop-server's SIGTERM: more than
+	// cdrl-serve's default --grace of 30 s and its request --timeout of 30 s together.
+	stopWait = 2 * time.Minute
 )
 
 // The flags of cdrl-load, declared once.
@@ -76,6 +91,10 @@ var (
 	pidFlag = &ucli.IntFlag{
 		Name: "pid", Category: categoryServer, DefaultText: "none",
 		Usage: "process id `PID` of the server on this machine: adds its peak RSS per level to the table (Linux)",
+	}
+	stopServerFlag = &ucli.BoolFlag{
+		Name: "stop-server", Category: categoryServer,
+		Usage: "after the last level, send SIGTERM to --pid (the slow clients still connected) and note how long the server takes to exit",
 	}
 	requestFlag = &ucli.StringFlag{
 		Name: "request", Value: kindSample, Category: categoryRequest,
@@ -117,6 +136,14 @@ var (
 		Name: "timeout", Value: defaultTimeout, Category: categoryLoad,
 		Usage: "deadline `D` of one request; past it the request counts as an error",
 	}
+	slowClientsFlag = &ucli.IntFlag{
+		Name: "slow-clients", Category: categoryLoad,
+		Usage: fmt.Sprintf("connections `N` (0..%d) that stay open alongside each level, each sending the request's headers and then its body one byte every --slow-interval (http:// only)", maxClients),
+	}
+	slowIntervalFlag = &ucli.DurationFlag{
+		Name: "slow-interval", Value: defaultSlowInterval, Category: categoryLoad,
+		Usage: "pause `D` between two bytes of a slow client's body",
+	}
 	budgetFlag = &ucli.DurationFlag{
 		Name: "budget", Value: defaultBudget, Category: categoryLoad,
 		Usage: "most time `D` the whole run may take, warmups included; when it is spent the run stops and prints what it measured",
@@ -132,15 +159,19 @@ func newApp() *ucli.App {
 		Description: `For each level of --clients, that many clients send the same request back to back for
 --duration (or --requests), after --warmup requests; one table row per level: requests,
 errors (any answer but 200), 200 answers per second, p50 and p99 latency, and with --pid
-the server's peak RSS during the level. Progress goes to stderr, the table to stdout.
+the server's peak RSS during the level. --slow-clients adds connections that send their body
+one byte every --slow-interval, and columns for them and (with --pid) the server's RSS and open
+files before and after; --stop-server times the server's exit after SIGTERM. Progress goes to
+stderr, the table to stdout.
 
 Examples:
    cdrl-serve --model mnist &
    cdrl-load --request sample --clients 1,8,64 --pid $!
    cdrl-load --request sample --body '{"n":1,"class":"3"}' --clients 1,8 --duration 10s
-   cdrl-load --request inpaint --image digit.png --mask lower.png --clients 4 --requests 100`,
-		Flags: []ucli.Flag{urlFlag, pidFlag, requestFlag, bodyFlag, imageFlag, maskFlag, classFlag,
-			clientsFlag, durationFlag, requestsFlag, warmupFlag, timeoutFlag, budgetFlag},
+   cdrl-load --request inpaint --image digit.png --mask lower.png --clients 4 --requests 100
+   cdrl-load --clients 8 --slow-clients 32 --duration 30s --pid $! --stop-server`,
+		Flags: []ucli.Flag{urlFlag, pidFlag, stopServerFlag, requestFlag, bodyFlag, imageFlag, maskFlag, classFlag,
+			clientsFlag, durationFlag, requestsFlag, warmupFlag, timeoutFlag, slowClientsFlag, slowIntervalFlag, budgetFlag},
 		Action: func(c *ucli.Context) error {
 			return run(c.Context, Options{
 				URL: c.String(urlFlag.Name), PID: c.Int(pidFlag.Name),
@@ -149,6 +180,8 @@ Examples:
 				Clients: c.String(clientsFlag.Name), Duration: c.Duration(durationFlag.Name),
 				Requests: c.Int(requestsFlag.Name), Warmup: c.Int(warmupFlag.Name),
 				Timeout: c.Duration(timeoutFlag.Name), Budget: c.Duration(budgetFlag.Name),
+				Slow: c.Int(slowClientsFlag.Name), SlowInterval: c.Duration(slowIntervalFlag.Name),
+				StopServer: c.Bool(stopServerFlag.Name),
 			}, c.App.Writer, c.App.ErrWriter)
 		},
 		// Usage text is printed for flag errors only; run errors get one line.
@@ -185,6 +218,12 @@ type Options struct {
 	Timeout time.Duration
 	// Budget is --budget, the most time of the whole run.
 	Budget time.Duration
+	// Slow and SlowInterval are --slow-clients and --slow-interval: the slow connections kept
+	// open alongside each level, and the pause between two bytes of their bodies.
+	Slow         int
+	SlowInterval time.Duration
+	// StopServer is --stop-server: send SIGTERM to PID after the last level and time its exit.
+	StopServer bool
 }
 
 // plan is what run does: the checked options and the request they make.
@@ -220,6 +259,14 @@ func (o Options) check() (plan, error) {
 		return p, fmt.Errorf("--budget %s: want a positive duration", o.Budget)
 	case o.PID < 0:
 		return p, fmt.Errorf("--pid %d: want a process id > 0", o.PID)
+	case o.Slow < 0 || o.Slow > maxClients:
+		return p, fmt.Errorf("--slow-clients %d: want 0 (none) up to %d", o.Slow, maxClients)
+	case o.Slow > 0 && o.SlowInterval <= 0:
+		return p, fmt.Errorf("--slow-interval %s: want a positive duration", o.SlowInterval)
+	case o.Slow > 0 && p.base.Scheme != "http":
+		return p, fmt.Errorf("--slow-clients needs an http:// --url; %s is %s", p.base, p.base.Scheme)
+	case o.StopServer && o.PID == 0:
+		return p, fmt.Errorf("--stop-server needs --pid, the process to send SIGTERM to")
 	}
 	if o.PID > 0 {
 		if _, err := readPeakMiB(o.PID); errors.Is(err, fs.ErrNotExist) {

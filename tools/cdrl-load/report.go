@@ -27,7 +27,33 @@ func (p plan) writeReport(w io.Writer, model string, levels []level, notRun []in
 			break
 		}
 	}
-	writeTable(w, levels, p.o.PID > 0, notes)
+	if p.o.Slow > 0 {
+		notes = append(notes, fmt.Sprintf("Slow clients: %d connections alongside each level, each sending the request's headers (Content-Length %d) "+
+			"and then one byte of its body every %s, connecting again when the server ends the connection; closed at the level's end.",
+			p.o.Slow, slowPad+len(p.req.body), p.o.SlowInterval))
+		if p.o.PID > 0 {
+			notes = append(notes, "Server RSS and open files: before the slow clients connected, and at the level's end with them still connected.")
+		}
+	}
+	if last := levels[len(levels)-1]; last.stop != nil {
+		notes = append(notes, last.stop.describe(p.o.PID, p.o.Slow > 0))
+	}
+	writeTable(w, levels, p.o.PID > 0, p.o.Slow > 0, notes)
+}
+
+// describe says how the server's exit after SIGTERM went, for the notes.
+func (s *stopResult) describe(pid int, slow bool) string {
+	what := fmt.Sprintf("SIGTERM to the server (pid %d) after the last level", pid)
+	if slow {
+		what += ", the slow clients still connected (slow ended by server counts until the exit)"
+	}
+	switch {
+	case s.err != nil:
+		return fmt.Sprintf("%s: %v.", what, s.err)
+	case !s.exited:
+		return fmt.Sprintf("%s: still running after %s.", what, s.took.Round(time.Second))
+	}
+	return fmt.Sprintf("%s: the server exited after %.3f s.", what, s.took.Seconds())
 }
 
 // describe says in one line what the run sends, for the notes under the table.
@@ -44,11 +70,18 @@ func (p plan) describe(model string) string {
 }
 
 // writeTable writes the levels as a Markdown table, with the server's peak RSS column when
-// withRSS, then the notes, one a line, after a blank line.
-func writeTable(w io.Writer, levels []level, withRSS bool, notes []string) {
+// withRSS and the slow clients' columns when withSlow (and the server's state before and after
+// them when both), then the notes, one a line, after a blank line.
+func writeTable(w io.Writer, levels []level, withRSS, withSlow bool, notes []string) {
 	head := []string{"clients", "requests", "errors", "requests/s", "p50 ms", "p99 ms"}
 	if withRSS {
 		head = append(head, "server peak RSS MiB")
+	}
+	if withSlow {
+		head = append(head, "slow open at end", "slow ended by server")
+		if withRSS {
+			head = append(head, "RSS before MiB", "RSS after MiB", "open files before", "open files after")
+		}
 	}
 	writeRow(w, head)
 	rule := make([]string, len(head))
@@ -65,6 +98,12 @@ func writeTable(w io.Writer, levels []level, withRSS bool, notes []string) {
 				rss += "*"
 			}
 			row = append(row, rss)
+		}
+		if withSlow {
+			row = append(row, fmt.Sprint(l.slowOpen), l.slow.endedText())
+			if withRSS {
+				row = append(row, oneDecimal(l.before.rssMiB), oneDecimal(l.after.rssMiB), count(l.before.files), count(l.after.files))
+			}
 		}
 		writeRow(w, row)
 	}
@@ -88,6 +127,14 @@ func formatRate(r float64) string {
 		return fmt.Sprintf("%.1f", r)
 	}
 	return fmt.Sprintf("%.3g", r)
+}
+
+// count writes n, or - for a negative n (no value).
+func count(n int) string {
+	if n < 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
 }
 
 // oneDecimal writes v with one decimal, or - for NaN (no value).
