@@ -7,7 +7,10 @@
 ##          about 300 MB from the npm registry) into the user cache folder; not needed on a CPU
 ##   setup-mpi  install Open MPI (Debian's openmpi-bin and libopenmpi-dev) when it is missing:
 ##          with apt-get as root, else it prints the command and goes on (the MPI tests skip)
-##   test   setup and setup-mpi, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
+##   setup-browser  install headless Chromium (Debian's chromium) when no Chromium is on PATH,
+##          for the browser test of cdrl-serve's page: with apt-get as root, else it prints the
+##          command and goes on (that test skips)
+##   test   setup, setup-mpi and setup-browser, then gofmt check, go vet, go test (PKGS, default ./...), go test -race on RACE_PKGS
 ##   bench  setup, then the benchmarks of BENCH_PKGS (runtime, tools, infer, train) and the
 ##          engine table of tools/cdrl-bench (MatMul peak, toy and MNIST EBM energy+gradient)
 ##   demo   sample a guided grid of every digit from the embedded mnist model into out/demo/
@@ -209,6 +212,31 @@ setup-mpi:
 		echo "setup-mpi: Open MPI is missing; install it with:" >&2
 		echo "setup-mpi:   sudo apt-get install -y $(MPI_DEB_PACKAGES)" >&2
 		echo "setup-mpi: going on without it: \`make mpi\` needs it, the MPI tests skip" >&2
+	fi
+
+# Chromium, for the test of cdrl-serve's page in a headless browser (tools/cdrl-serve,
+# chromedp); the names are those the test looks for on PATH.
+BROWSER_NAMES := chromium chromium-browser google-chrome google-chrome-stable headless-shell
+
+.PHONY: setup-browser
+test: setup-browser
+
+setup-browser:
+	@for name in $(BROWSER_NAMES); do
+		if command -v "$$name" >/dev/null; then
+			echo "setup-browser: $$name already installed ($$(command -v "$$name"))"
+			exit 0
+		fi
+	done
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "setup-browser: installing chromium with apt-get"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q && apt-get install -y -q --no-install-recommends chromium && exit 0
+		echo "setup-browser: apt-get failed; going on without Chromium" >&2
+	else
+		echo "setup-browser: no Chromium on PATH; install it with:" >&2
+		echo "setup-browser:   sudo apt-get install -y --no-install-recommends chromium" >&2
+		echo "setup-browser: going on without it: the browser test of cdrl-serve skips" >&2
 	fi
 
 # Binaries that join an mpirun job; the default builds stay free of MPI.

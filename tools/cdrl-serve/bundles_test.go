@@ -74,3 +74,14 @@ func sharedSampler(tb testing.TB, model string) *infer.Sampler {
 	shared[model] = s
 	return s
 }
+
+// serving returns the models of a server that serves models (embedded names or bundle folders)
+// on the tests' shared samplers, the first the default.
+func serving(tb testing.TB, models ...string) []*servedModel {
+	tb.Helper()
+	out := make([]*servedModel, len(models))
+	for i, m := range models {
+		out[i] = openedModel(m, sharedSampler(tb, m))
+	}
+	return out
+}

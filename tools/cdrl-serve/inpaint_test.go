@@ -129,8 +129,9 @@ func TestInpaint(t *testing.T) {
 }
 
 // Without class (or with class auto) a conditional model completes with the class inferred
-// from the known pixels and names it in X-Cdrl-Class: the answer is the one for that class
-// given outright. Class none is the null class and sends no header.
+// from the known pixels and names it in X-Cdrl-Class, its probability in
+// X-Cdrl-Class-Probability: the answer is the one for that class given outright. Class none is
+// the null class and sends no header.
 func TestInpaintInferredClass(t *testing.T) {
 	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
 	img, mask := pngBytes(t, traintest.DigitImage("7", 4)), pngBytes(t, halfMask(28, 28))
@@ -156,10 +157,17 @@ func TestInpaintInferredClass(t *testing.T) {
 	if label != "3" && label != "7" {
 		t.Fatalf("class auto: %s %q, want one of the model's classes 3, 7", classHeader, label)
 	}
+	// The most probable of the two classes has a probability of at least 1/2.
+	if p, err := strconv.ParseFloat(auto.header.Get(probHeader), 64); err != nil || p < 0.5 || p > 1 {
+		t.Errorf("class auto: %s %q, want a probability in [0.5, 1]", probHeader, auto.header.Get(probHeader))
+	}
 	for _, class := range []string{label, ""} {
 		r := ask(class)
 		if got := r.header.Get(classHeader); got != label {
 			t.Errorf("class %q: %s %q, want %q", class, classHeader, got, label)
+		}
+		if got, inferred := r.header.Get(probHeader), class == ""; (got != "") != inferred {
+			t.Errorf("class %q: %s %q; want it only for an inferred class", class, probHeader, got)
 		}
 		if !bytes.Equal(auto.body, r.body) {
 			t.Errorf("class auto (inferred %s) and class %q gave different pictures", label, class)
@@ -201,6 +209,8 @@ func TestBadInpaintRequests(t *testing.T) {
 		{"resample past --max-resample", []part{file("image", img), file("mask", mask), field("resample", "17")}, "resample"},
 		{"unknown class", []part{file("image", img), file("mask", mask), field("class", "9")}, "class"},
 		{"bad guidance", []part{file("image", img), file("mask", mask), field("class", "3"), field("guidance", "lots")}, "guidance"},
+		{"guidance 1e30", []part{file("image", img), file("mask", mask), field("class", "3"), field("guidance", "1e30")}, "guidance"},
+		{"guidance past float64", []part{file("image", img), file("mask", mask), field("class", "3"), field("guidance", "1e309")}, "guidance"},
 		{"bad invert_mask", []part{file("image", img), file("mask", mask), field("invert_mask", "maybe")}, "invert_mask"},
 	}
 	for _, c := range cases {

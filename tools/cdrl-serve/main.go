@@ -1,6 +1,6 @@
-// Command cdrl-serve serves a trained CDRL model over HTTP: one shared sampler answers
-// sampling and inpainting requests, each under a deadline, with a bounded number of samplings
-// at once.
+// Command cdrl-serve serves trained CDRL models over HTTP, and a page to try them in a browser:
+// one shared sampler per model answers sampling and inpainting requests, each under a
+// deadline, with a bounded number of samplings at once.
 //
 // Endpoints (every error is a JSON body {"error": "...", "field": "..."} with the status that
 // fits: 400 for a bad request, naming the field, 404, 405, 413 for a body over --max-body, 415
@@ -8,24 +8,33 @@
 // 504 past the deadline, 500 for a failure of the server; a request whose client hung up is
 // logged as 499):
 //
+//	GET  /            a page to try the models in a browser (sampling, drawing, inpainting); it
+//	                  uses only the endpoints below
 //	GET  /healthz     200 {"status":"ok","model":NAME}; 503 {"status":"shutting down",...} while draining
-//	GET  /v1/model    the model's manifest (manifest.json of the bundle)
-//	POST /v1/sample   JSON {"n":16,"seed":1,"class":"7","guidance":1,"steps":0,"format":"json"|"png"}
+//	GET  /v1/models   {"default":NAME,"models":[NAME,...]}: the models served, --model first
+//	GET  /v1/model    a model's manifest (manifest.json of the bundle); ?model=NAME, else --model's
+//	POST /v1/sample   JSON {"model":NAME,"n":16,"seed":1,"class":"7","guidance":1,"steps":0,"format":"json"|"png"}
 //	                  -> JSON {"model","seed","shape":[n,...],"samples":[[...],...]} (one flat array
 //	                  of values per sample, null for a non-finite value), or a PNG (an image grid,
 //	                  or a scatter picture of 2-D points) with Content-Type image/png
 //	POST /v1/inpaint  multipart/form-data: files image and mask (PNG or JPEG of the model's size;
-//	                  mask white = generate, black = keep) and fields seed, class, guidance,
+//	                  mask white = generate, black = keep) and fields model, seed, class, guidance,
 //	                  steps, resample, invert_mask -> PNG of the input's size, known pixels exact;
 //	                  a conditional model infers the class from the known pixels (infer's
 //	                  ClassPosterior) unless class is given (a label, or none: the null class),
-//	                  and header X-Cdrl-Class names the class that guided the completion
+//	                  header X-Cdrl-Class names the class that guided the completion and, for an
+//	                  inferred class, X-Cdrl-Class-Probability its probability
+//
+// Models: the server serves --model and every model embedded in the binary (an embedded model
+// that --model names is served once); a request's model field picks one by name (GET
+// /v1/models), and without it the request goes to --model. An embedded model other than
+// --model opens on its first request. All models share the limits below.
 //
 // Request fields: n is required (1..--max-n); seed defaults to 1, steps to 0 (the model's
 // Langevin steps) and resample (inpainting) to 0, plain replacement; class is a label of a
 // conditional model's manifest (absent: unconditional sampling, inferred class for
-// inpainting); guidance applies with a class, inferred or given, and defaults to the manifest's
-// guidance_default (inpainting: its inpaint_guidance, when set). The same request gives the same bytes: sampling runs in chunks of 256, as
+// inpainting); guidance applies with a class, inferred or given, is at most --max-guidance and
+// defaults to the manifest's guidance_default (inpainting: its inpaint_guidance, when set). The same request gives the same bytes: sampling runs in chunks of 256, as
 // cdrl-infer does by default.
 //
 // Concurrency: at most --max-concurrent samplings run at once; up to --max-queue more requests
@@ -44,7 +53,7 @@
 //
 // Examples:
 //
-//	cdrl-serve --model toy2d --addr 127.0.0.1:8080
+//	cdrl-serve --model toy2d --addr 127.0.0.1:8080   # the page: http://127.0.0.1:8080/
 //	curl -s localhost:8080/v1/sample -d '{"n":4,"seed":3}'
 //	curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
 //	curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
@@ -56,6 +65,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -86,6 +96,7 @@ const (
 	defaultMaxN        = 1024
 	defaultMaxSteps    = 200
 	defaultMaxResample = 16
+	defaultMaxGuidance = 100
 	defaultMaxBody     = 8 << 20
 	defaultMaxQueue    = 64
 	defaultMaxConns    = 256
@@ -116,6 +127,10 @@ var (
 	maxResampleFlag = &ucli.IntFlag{
 		Name: "max-resample", Value: defaultMaxResample, EnvVars: []string{"CDRL_MAX_RESAMPLE"}, Category: categoryServer,
 		Usage: "most resampling passes `R` one inpainting request may ask for",
+	}
+	maxGuidanceFlag = &ucli.Float64Flag{
+		Name: "max-guidance", Value: defaultMaxGuidance, EnvVars: []string{"CDRL_MAX_GUIDANCE"}, Category: categoryServer,
+		Usage: "largest classifier-free guidance weight `W` one request may ask for; a larger one gets 400 before any sampling (the shipped models are measured best at weights of a few units, and weights far beyond drive the networks past float32's range)",
 	}
 	maxBodyFlag = &ucli.Int64Flag{
 		Name: "max-body", Value: defaultMaxBody, EnvVars: []string{"CDRL_MAX_BODY"}, Category: categoryServer,
@@ -166,27 +181,30 @@ func newApp() *ucli.App {
 		Usage:           "serve a trained CDRL model over HTTP: sampling and inpainting",
 		UsageText:       "cdrl-serve [--model DIR|NAME] [--addr HOST:PORT] [options]",
 		HideHelpCommand: true,
-		Description: `Endpoints: GET /healthz, GET /v1/model (the manifest), POST /v1/sample (JSON request;
-JSON or PNG answer), POST /v1/inpaint (multipart: image, mask, seed, class, guidance, steps,
-resample, invert_mask; PNG answer; without class a conditional model infers it from the kept
-pixels, class none is the null class, and the X-Cdrl-Class header names the class used). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
+		Description: `Endpoints: GET / (a page to try the models in a browser), GET /healthz, GET /v1/models
+(the models served: --model and the embedded ones), GET /v1/model[?model=NAME] (a manifest),
+POST /v1/sample (JSON request with an optional model; JSON or PNG answer), POST /v1/inpaint
+(multipart: model, image, mask, seed, class, guidance, steps, resample, invert_mask; PNG answer;
+without class a conditional model infers it from the kept pixels, class none is the null class,
+and the X-Cdrl-Class header names the class used). Errors are JSON {"error": "..."}. At most --max-concurrent samplings
 run at once and --max-queue requests wait; every request runs under --timeout. SIGINT or
 SIGTERM drains the server for up to --grace.
 
 Examples:
-   cdrl-serve --model toy2d
+   cdrl-serve --model toy2d                 # then open http://127.0.0.1:8080/
    cdrl-serve --model runs/mnist/model --addr :8080 --threads 1 --max-concurrent 8
    curl -s localhost:8080/v1/sample -d '{"n":4,"seed":3}'
    curl -s localhost:8080/v1/sample -d '{"n":1000,"format":"png"}' -o points.png
    curl -s localhost:8080/v1/inpaint -F image=@digit.png -F mask=@mask.png -F class=3 -o filled.png
    curl -s -D - localhost:8080/v1/inpaint -F image=@digit.png -F mask=@lower.png -o filled.png`,
-		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxStepsFlag, maxResampleFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, maxConnsFlag, graceFlag},
+		Flags: append([]ucli.Flag{modelFlag, addrFlag, timeoutFlag, maxNFlag, maxStepsFlag, maxResampleFlag, maxGuidanceFlag, maxBodyFlag, maxConcurrentFlag, maxQueueFlag, maxConnsFlag, graceFlag},
 			cli.DeviceFlag, threadsFlag, cli.ORTLibFlag),
 		Action: func(c *ucli.Context) error {
 			return run(c.Context, Options{
 				Model: c.String(modelFlag.Name), Addr: c.String(addrFlag.Name),
 				Timeout: c.Duration(timeoutFlag.Name), Grace: c.Duration(graceFlag.Name),
 				MaxN: c.Int(maxNFlag.Name), MaxSteps: c.Int(maxStepsFlag.Name), MaxResample: c.Int(maxResampleFlag.Name),
+				MaxGuidance:   c.Float64(maxGuidanceFlag.Name),
 				MaxBody:       c.Int64(maxBodyFlag.Name),
 				MaxConcurrent: c.Int(maxConcurrentFlag.Name), MaxQueue: c.Int(maxQueueFlag.Name),
 				MaxConnections: c.Int(maxConnsFlag.Name),
@@ -213,11 +231,12 @@ type Options struct {
 	Timeout time.Duration
 	// Grace is --grace, how long requests in progress may run on after shutdown begins.
 	Grace time.Duration
-	// MaxN, MaxSteps, MaxResample, MaxBody, MaxConcurrent and MaxQueue are the limits of the
-	// flags of those names.
+	// MaxN, MaxSteps, MaxResample, MaxGuidance, MaxBody, MaxConcurrent and MaxQueue are the
+	// limits of the flags of those names.
 	MaxN          int
 	MaxSteps      int
 	MaxResample   int
+	MaxGuidance   float64
 	MaxBody       int64
 	MaxConcurrent int
 	MaxQueue      int
@@ -245,6 +264,8 @@ func (o Options) check() error {
 		return fmt.Errorf("--max-steps %d: want at least 1", o.MaxSteps)
 	case o.MaxResample < 0:
 		return fmt.Errorf("--max-resample %d: want 0 or more", o.MaxResample)
+	case !(o.MaxGuidance >= 0) || math.IsInf(o.MaxGuidance, 0):
+		return fmt.Errorf("--max-guidance %g: want a finite weight >= 0", o.MaxGuidance)
 	case o.MaxBody < 1:
 		return fmt.Errorf("--max-body %d: want at least 1 byte", o.MaxBody)
 	case o.MaxConcurrent < 1:
@@ -294,11 +315,23 @@ func run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return fmt.Errorf("--model %s: %w", o.Model, err)
 	}
+	// The --model first, then the embedded models it does not replace, opened on first use.
+	models := []*servedModel{openedModel(o.Model, sampler)}
 	defer func() {
-		if cerr := sampler.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("closing the model: %w", cerr)
+		if cerr := closeModels(models); err == nil && cerr != nil {
+			err = cerr
 		}
 	}()
+	for _, name := range zoo.Names() {
+		if name == o.Model {
+			continue
+		}
+		zb, err := zoo.Open(name)
+		if err != nil {
+			return err
+		}
+		models = append(models, lazyModel(name, zb, cfg))
+	}
 	ln := o.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", o.Addr); err != nil {
@@ -307,8 +340,8 @@ func run(ctx context.Context, o Options) (err error) {
 	}
 	ln = limitConnections(ln, o.MaxConnections)
 	logger := slog.New(slog.NewTextHandler(o.Log, nil))
-	srv := newServer(sampler, o.Model, limits{
-		Timeout: o.Timeout, MaxN: o.MaxN, MaxSteps: o.MaxSteps, MaxResample: o.MaxResample, MaxBody: o.MaxBody, MaxConcurrent: o.MaxConcurrent, MaxQueue: o.MaxQueue,
+	srv := newServer(models, limits{
+		Timeout: o.Timeout, MaxN: o.MaxN, MaxSteps: o.MaxSteps, MaxResample: o.MaxResample, MaxGuidance: o.MaxGuidance, MaxBody: o.MaxBody, MaxConcurrent: o.MaxConcurrent, MaxQueue: o.MaxQueue,
 	}, logger)
 	srv.onSampling = o.onSampling
 
@@ -330,7 +363,7 @@ func run(ctx context.Context, o Options) (err error) {
 	go func() { served <- hs.Serve(ln) }()
 	m := sampler.Manifest()
 	logger.Info("serving", "addr", ln.Addr().String(), "model", o.Model, "kind", m.Kind, "shape", fmt.Sprint(m.Shape),
-		"max_concurrent", o.MaxConcurrent, "max_queue", o.MaxQueue, "timeout", o.Timeout)
+		"models", len(models), "max_concurrent", o.MaxConcurrent, "max_queue", o.MaxQueue, "timeout", o.Timeout)
 
 	select {
 	case err := <-served:

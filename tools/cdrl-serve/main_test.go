@@ -28,7 +28,7 @@ func runOptions(t *testing.T, logs io.Writer) Options {
 	}
 	return Options{
 		Model: "toy2d", Listener: ln, Timeout: 30 * time.Second, Grace: 30 * time.Second,
-		MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxBody: 1 << 20, MaxConcurrent: 2, MaxQueue: 8, MaxConnections: 64,
+		MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxGuidance: 100, MaxBody: 1 << 20, MaxConcurrent: 2, MaxQueue: 8, MaxConnections: 64,
 		Runtime: cli.Runtime{Device: "cpu", Threads: 1}, Log: logs,
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ const maxListedClasses = 20
 
 // sampleRequest is the JSON body of POST /v1/sample. Pointer fields tell absent from zero.
 type sampleRequest struct {
+	Model    string   `json:"model"`
 	N        *int     `json:"n"`
 	Seed     *uint64  `json:"seed"`
 	Class    string   `json:"class"`
@@ -38,10 +40,11 @@ type sampleRequest struct {
 }
 
 // sampleFields lists the fields of sampleRequest, for errors.
-const sampleFields = "n, seed, class, guidance, steps, format"
+const sampleFields = "model, n, seed, class, guidance, steps, format"
 
 // sampleJob is a checked /v1/sample request.
 type sampleJob struct {
+	model  *servedModel
 	n      int
 	opts   infer.SampleOptions
 	format string
@@ -66,6 +69,7 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 	}
 
 	job := sampleJob{format: in.Format}
+	var err error
 	switch {
 	case in.N == nil:
 		return job, badField("n", "missing; want the number of samples, 1..%d", s.lim.MaxN)
@@ -73,12 +77,16 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 		return job, badField("n", "%d is outside 1..%d (the server's --max-n)", *in.N, s.lim.MaxN)
 	}
 	job.n = *in.N
+	if job.model, err = s.lookup("model", in.Model); err != nil {
+		return job, err
+	}
+	m := job.model.m
 	switch in.Format {
 	case "", formatJSON:
 		job.format = formatJSON
 	case formatPNG:
-		if s.m.Kind == bundle.KindPoints && s.m.Shape[0] != 2 {
-			return job, badField("format", "a PNG shows 2-D points; this model's have %d coordinates (ask for json)", s.m.Shape[0])
+		if m.Kind == bundle.KindPoints && m.Shape[0] != 2 {
+			return job, badField("format", "a PNG shows 2-D points; this model's have %d coordinates (ask for json)", m.Shape[0])
 		}
 	default:
 		return job, badField("format", "%q is not a format; want %q or %q", in.Format, formatJSON, formatPNG)
@@ -87,23 +95,19 @@ func (s *server) readSampleRequest(w http.ResponseWriter, r *http.Request) (samp
 	if in.Seed != nil {
 		seed = *in.Seed
 	}
-	opts, err := s.options(seed, in.Class, in.Guidance, in.Steps, false)
-	if err != nil {
-		return job, err
-	}
-	job.opts = opts
-	return job, nil
+	job.opts, err = s.options(job.model, seed, in.Class, in.Guidance, in.Steps, false)
+	return job, err
 }
 
-// options checks the settings /v1/sample and /v1/inpaint share and returns the sampler's
-// options: the class label ("" for none; for inpainting, inpaint true, also autoClass, which
+// options checks the settings /v1/sample and /v1/inpaint share for model sm and returns the
+// sampler's options: the class label ("" for none; for inpainting, inpaint true, also autoClass, which
 // leaves the class to the sampler to infer, infer.AutoClass), the guidance weight (nil: the
 // sampler's default, the manifest's guidance_default or for inpainting its inpainting weight)
 // and the Langevin steps (0: the manifest's).
-func (s *server) options(seed uint64, class string, guidance *float64, steps int, inpaint bool) (infer.SampleOptions, error) {
+func (s *server) options(sm *servedModel, seed uint64, class string, guidance *float64, steps int, inpaint bool) (infer.SampleOptions, error) {
 	o := infer.SampleOptions{Seed: seed, Steps: steps, Batch: sampleChunk}
 	if steps < 0 || steps > s.lim.MaxSteps {
-		return o, badField("steps", "%d; want 0 (the model's %d) up to the server's --max-steps %d", steps, s.m.Langevin.Steps, s.lim.MaxSteps)
+		return o, badField("steps", "%d; want 0 (the model's %d) up to the server's --max-steps %d", steps, sm.m.Langevin.Steps, s.lim.MaxSteps)
 	}
 	if class == "" {
 		if guidance != nil {
@@ -111,35 +115,36 @@ func (s *server) options(seed uint64, class string, guidance *float64, steps int
 		}
 		return o, nil
 	}
-	if len(s.m.Classes) == 0 {
-		return o, badField("class", "model %s is unconditional (its manifest lists no classes); leave class out", s.model)
+	if len(sm.m.Classes) == 0 {
+		return o, badField("class", "model %s is unconditional (its manifest lists no classes); leave class out", sm.name)
 	}
 	if inpaint && class == autoClass {
 		o.Class = infer.AutoClass
 	} else {
-		id, err := s.sampler.ClassID(class)
+		id, err := sm.m.ClassID(class)
 		if err != nil {
-			return o, badField("class", "%q is not one of the model's classes: %s", class, s.classList())
+			return o, badField("class", "%q is not one of the model's classes: %s", class, classList(sm))
 		}
 		o.Class = id
 	}
-	if w := guidance; w != nil && (!(*w >= 0) || math.IsInf(*w, 0)) {
-		return o, badField("guidance", "%g; want a finite weight >= 0", *w)
+	if w := guidance; w != nil && (!(*w >= 0) || math.IsInf(*w, 0) || *w > s.lim.MaxGuidance) {
+		return o, badField("guidance", "%g is outside 0..%g (the server's --max-guidance)", *w, s.lim.MaxGuidance)
 	}
 	o.Guidance = guidance
 	return o, nil
 }
 
-// classList lists the model's labels for errors, up to maxListedClasses of them.
-func (s *server) classList() string {
-	n := min(len(s.m.Classes), maxListedClasses)
+// classList lists the labels of model sm for errors, up to maxListedClasses of them.
+func classList(sm *servedModel) string {
+	classes := sm.m.Classes
+	n := min(len(classes), maxListedClasses)
 	quoted := make([]string, n)
-	for i, c := range s.m.Classes[:n] {
+	for i, c := range classes[:n] {
 		quoted[i] = strconv.Quote(c)
 	}
 	list := strings.Join(quoted, ", ")
-	if len(s.m.Classes) > n {
-		list += fmt.Sprintf(", ... (%d in all; GET /v1/model lists them)", len(s.m.Classes))
+	if len(classes) > n {
+		list += fmt.Sprintf(", ... (%d in all; GET /v1/model?model=%s lists them)", len(classes), url.QueryEscape(sm.name))
 	}
 	return list
 }
@@ -215,6 +220,7 @@ func describeType(t reflect.Type) string {
 // inpaintJob is a checked /v1/inpaint request; opts.Class is infer.AutoClass for a class to
 // infer from the known pixels.
 type inpaintJob struct {
+	model *servedModel
 	image []float32
 	known []bool
 	opts  infer.SampleOptions
@@ -228,7 +234,7 @@ const (
 )
 
 // inpaintParts lists the parts of a /v1/inpaint body, for errors.
-const inpaintParts = "image, mask, seed, class, guidance, steps, resample, invert_mask"
+const inpaintParts = "model, image, mask, seed, class, guidance, steps, resample, invert_mask"
 
 // readInpaintRequest reads and checks the multipart body of POST /v1/inpaint.
 func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inpaintJob, error) {
@@ -260,7 +266,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 			return inpaintJob{}, badField("body", "a part has no form name; the parts are %s", inpaintParts)
 		case "image", "mask":
 			limit = s.lim.MaxBody
-		case "seed", "class", "guidance", "steps", "resample", "invert_mask":
+		case "model", "seed", "class", "guidance", "steps", "resample", "invert_mask":
 		default:
 			return inpaintJob{}, badField(name, "unknown part; the parts are %s", inpaintParts)
 		}
@@ -277,6 +283,15 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 		parts[name] = data
 	}
 
+	sm, err := s.lookup("model", string(parts["model"]))
+	if err != nil {
+		return inpaintJob{}, err
+	}
+	m := sm.m
+	if m.Kind != bundle.KindImage || len(m.Shape) != 3 {
+		return inpaintJob{}, &apiError{status: http.StatusBadRequest, field: "model",
+			msg: fmt.Sprintf("model: %s generates %s of shape %v; inpainting needs an image model", sm.name, m.Kind, m.Shape)}
+	}
 	var (
 		seed     uint64 = defaultSeed
 		steps    int
@@ -302,7 +317,7 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	if v, ok := parts["guidance"]; ok {
 		g, err := strconv.ParseFloat(string(v), 64)
 		if err != nil {
-			return inpaintJob{}, badField("guidance", "%q; want a number >= 0", v)
+			return inpaintJob{}, badField("guidance", "%q; want a number in 0..%g (the server's --max-guidance)", v, s.lim.MaxGuidance)
 		}
 		guidance = &g
 	}
@@ -315,16 +330,16 @@ func (s *server) readInpaintRequest(w http.ResponseWriter, r *http.Request) (inp
 	switch {
 	case class == nullClass:
 		class = ""
-	case !given && len(s.m.Classes) > 0:
+	case !given && len(m.Classes) > 0:
 		class = autoClass
 	}
-	opts, err := s.options(seed, class, guidance, steps, true)
+	opts, err := s.options(sm, seed, class, guidance, steps, true)
 	if err != nil {
 		return inpaintJob{}, err
 	}
 	opts.Resample = resample
-	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
-	job := inpaintJob{opts: opts}
+	c, h, wd := m.Shape[0], m.Shape[1], m.Shape[2]
+	job := inpaintJob{model: sm, opts: opts}
 	for _, name := range []string{"image", "mask"} {
 		data, ok := parts[name]
 		if !ok {

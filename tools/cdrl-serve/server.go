@@ -49,20 +49,19 @@ type limits struct {
 	MaxN          int           // most samples per request
 	MaxSteps      int           // most Langevin steps per level a request may ask for
 	MaxResample   int           // most resampling passes an inpainting request may ask for
+	MaxGuidance   float64       // largest guidance weight a request may ask for
 	MaxBody       int64         // largest request body in bytes
 	MaxConcurrent int           // most samplings at once
 	MaxQueue      int           // most requests waiting for a sampling slot
 }
 
-// server is the HTTP handler of cdrl-serve: the routes and their middleware around one shared
-// sampler. It is safe for concurrent use.
+// server is the HTTP handler of cdrl-serve: the routes and their middleware around the shared
+// samplers of the models it serves. It is safe for concurrent use.
 type server struct {
-	sampler *infer.Sampler
-	m       bundle.Manifest
-	model   string // the --model the sampler was opened from
-	lim     limits
-	log     *slog.Logger
-	mux     *http.ServeMux
+	models []*servedModel // the default model (--model) first
+	lim    limits
+	log    *slog.Logger
+	mux    *http.ServeMux
 
 	slots    chan struct{} // one token per sampling in progress
 	waiting  atomic.Int64  // requests waiting for a slot
@@ -73,17 +72,19 @@ type server struct {
 	onSampling func()
 }
 
-// newServer returns the handler serving sampler, the model named model, under lim; it logs
-// every request to log.
-func newServer(sampler *infer.Sampler, model string, lim limits, log *slog.Logger) *server {
-	s := &server{sampler: sampler, m: sampler.Manifest(), model: model, lim: lim, log: log,
+// newServer returns the handler serving models under lim, the first of them the default for
+// requests that name none; it logs every request to log. models must not be empty.
+func newServer(models []*servedModel, lim limits, log *slog.Logger) *server {
+	s := &server{models: models, lim: lim, log: log,
 		mux: http.NewServeMux(), slots: make(chan struct{}, lim.MaxConcurrent)}
+	s.mux.Handle("/{$}", s.route(http.MethodGet, servePage))
 	s.mux.Handle("/healthz", s.route(http.MethodGet, s.healthz))
+	s.mux.Handle("/v1/models", s.route(http.MethodGet, s.listModels))
 	s.mux.Handle("/v1/model", s.route(http.MethodGet, s.manifest))
 	s.mux.Handle("/v1/sample", s.route(http.MethodPost, s.sample))
 	s.mux.Handle("/v1/inpaint", s.route(http.MethodPost, s.inpaint))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, &apiError{status: http.StatusNotFound, msg: fmt.Sprintf("no endpoint %s; try GET /healthz, GET /v1/model, POST /v1/sample or POST /v1/inpaint", r.URL.Path)})
+		writeError(w, &apiError{status: http.StatusNotFound, msg: fmt.Sprintf("no endpoint %s; try GET / (the page), GET /healthz, GET /v1/models, GET /v1/model, POST /v1/sample or POST /v1/inpaint", r.URL.Path)})
 	})
 	return s
 }
@@ -118,7 +119,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.inflight.done()
 	if s.draining.Load() {
 		if r.URL.Path == "/healthz" {
-			writeJSON(rec, http.StatusServiceUnavailable, map[string]string{"status": "shutting down", "model": s.model})
+			writeJSON(rec, http.StatusServiceUnavailable, map[string]string{"status": "shutting down", "model": s.models[0].name})
 			return
 		}
 		writeError(rec, shuttingDown())
@@ -172,15 +173,37 @@ func (s *server) route(method string, h handlerFunc) http.Handler {
 	})
 }
 
-// healthz answers 200 {"status":"ok","model":...} (ServeHTTP answers 503 while draining).
+// healthz answers 200 {"status":"ok","model":...}, naming the default model (ServeHTTP
+// answers 503 while draining).
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "model": s.model})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "model": s.models[0].name})
 	return nil
 }
 
-// manifest answers the model's manifest.
-func (s *server) manifest(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, s.m)
+// modelList is the answer of GET /v1/models.
+type modelList struct {
+	Default string   `json:"default"` // the model of requests that name none (--model)
+	Models  []string `json:"models"`  // every model served, the default first
+}
+
+// listModels answers the names of the models served.
+func (s *server) listModels(w http.ResponseWriter, _ *http.Request) error {
+	l := modelList{Default: s.models[0].name}
+	for _, m := range s.models {
+		l.Models = append(l.Models, m.name)
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// manifest answers the manifest of the model named by the query parameter model, by default
+// the default model's.
+func (s *server) manifest(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.lookup("model", r.URL.Query().Get("model"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m.m)
 	return nil
 }
 
@@ -192,44 +215,49 @@ func (s *server) sample(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	x, err := s.withSlot(ctx, func() ([]float32, error) { return s.sampler.Sample(ctx, req.n, req.opts) })
+	sampler, err := req.model.get()
+	if err != nil {
+		return err
+	}
+	x, err := s.withSlot(ctx, func() ([]float32, error) { return sampler.Sample(ctx, req.n, req.opts) })
 	if err != nil {
 		return err
 	}
 	if req.format == formatJSON {
-		writeBody(w, "application/json", s.samplesJSON(x, req.n, req.opts.Seed))
+		writeBody(w, "application/json", samplesJSON(req.model, x, req.n, req.opts.Seed))
 		return nil
 	}
-	pic, err := s.picture(x, req.n)
+	pic, err := picture(req.model.m, x, req.n)
 	if err != nil {
 		return err
 	}
 	return writePNG(w, pic)
 }
 
-// picture draws n samples: a grid of images, or a scatter picture of 2-D points.
-func (s *server) picture(x []float32, n int) (image.Image, error) {
-	if s.m.Kind == bundle.KindImage {
+// picture draws n samples of a model with manifest m: a grid of images, or a scatter picture
+// of 2-D points.
+func picture(m bundle.Manifest, x []float32, n int) (image.Image, error) {
+	if m.Kind == bundle.KindImage {
 		cols := int(math.Ceil(math.Sqrt(float64(n))))
-		return plot.ImageGrid(x, n, s.m.Shape[0], s.m.Shape[1], s.m.Shape[2], cols, gridScale)
+		return plot.ImageGrid(x, n, m.Shape[0], m.Shape[1], m.Shape[2], cols, gridScale)
 	}
-	margin := (s.m.Range[1] - s.m.Range[0]) / 32
-	return plot.Scatter([][]float32{x}, s.m.Range[0]-margin, s.m.Range[1]+margin, scatterSize)
+	margin := (m.Range[1] - m.Range[0]) / 32
+	return plot.Scatter([][]float32{x}, m.Range[0]-margin, m.Range[1]+margin, scatterSize)
 }
 
-// samplesJSON encodes n samples as {"model","seed","shape":[n,...],"samples":[[...],...]}, one
-// flat array of values per sample in float32's shortest form, null for a non-finite value.
-func (s *server) samplesJSON(x []float32, n int, seed uint64) []byte {
+// samplesJSON encodes n samples of sm as {"model","seed","shape":[n,...],"samples":[[...],...]},
+// one flat array of values per sample in float32's shortest form, null for a non-finite value.
+func samplesJSON(sm *servedModel, x []float32, n int, seed uint64) []byte {
 	dim := len(x) / n
 	b := make([]byte, 0, 64+len(x)*12)
-	model, _ := json.Marshal(s.model)
+	model, _ := json.Marshal(sm.name)
 	b = append(b, `{"model":`...)
 	b = append(b, model...)
 	b = append(b, `,"seed":`...)
 	b = strconv.AppendUint(b, seed, 10)
 	b = append(b, `,"shape":[`...)
 	b = strconv.AppendInt(b, int64(n), 10)
-	for _, d := range s.m.Shape {
+	for _, d := range sm.m.Shape {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(d), 10)
 	}
@@ -254,37 +282,44 @@ func (s *server) samplesJSON(x []float32, n int, seed uint64) []byte {
 	return append(b, "]}\n"...)
 }
 
-// classHeader names the response header of /v1/inpaint that says which class (a label of the
-// manifest) guided the completion, given or inferred; absent for the null class.
-const classHeader = "X-Cdrl-Class"
+// The response headers of /v1/inpaint: classHeader says which class (a label of the manifest)
+// guided the completion, given or inferred, and is absent for the null class; probHeader,
+// only when the class was inferred, gives its probability under the class posterior.
+const (
+	classHeader = "X-Cdrl-Class"
+	probHeader  = "X-Cdrl-Class-Probability"
+)
 
 // inpaint serves POST /v1/inpaint.
 func (s *server) inpaint(w http.ResponseWriter, r *http.Request) error {
-	if s.m.Kind != bundle.KindImage || len(s.m.Shape) != 3 {
-		return &apiError{status: http.StatusBadRequest, msg: fmt.Sprintf("inpaint: model %s generates %s of shape %v; inpainting needs an image model", s.model, s.m.Kind, s.m.Shape)}
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.lim.Timeout)
 	defer cancel()
 	req, err := s.readInpaintRequest(w, r)
 	if err != nil {
 		return err
 	}
+	sampler, err := req.model.get()
+	if err != nil {
+		return err
+	}
 	var inferred infer.InferredClass
 	req.opts.Inferred = &inferred
 	x, err := s.withSlot(ctx, func() ([]float32, error) {
-		return s.sampler.Inpaint(ctx, req.image, req.known, 1, req.opts)
+		return sampler.Inpaint(ctx, req.image, req.known, 1, req.opts)
 	})
 	if err != nil {
 		return err
 	}
+	m := req.model.m
 	class := req.opts.Class
 	if class == infer.AutoClass {
 		class = inferred.Class
+		w.Header().Set(probHeader, strconv.FormatFloat(inferred.Probability, 'g', 4, 64))
 	}
 	if class != bundle.NullClass {
-		w.Header().Set(classHeader, s.m.Classes[class-1])
+		w.Header().Set(classHeader, m.Classes[class-1])
 	}
-	c, h, wd := s.m.Shape[0], s.m.Shape[1], s.m.Shape[2]
+	c, h, wd := m.Shape[0], m.Shape[1], m.Shape[2]
 	pic, err := infer.ImageFromSample(x, c, h, wd)
 	if err != nil {
 		return err

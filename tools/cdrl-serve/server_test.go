@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +46,7 @@ func (s *syncBuffer) String() string {
 // testLimits are the limits of the tests' servers, with room for 16 concurrent requests and for
 // the very long samplings some tests cancel.
 func testLimits() limits {
-	return limits{Timeout: 30 * time.Second, MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxBody: 1 << 20, MaxConcurrent: runtime.GOMAXPROCS(0), MaxQueue: 64}
+	return limits{Timeout: 30 * time.Second, MaxN: 1024, MaxSteps: 1 << 20, MaxResample: 16, MaxGuidance: 100, MaxBody: 1 << 20, MaxConcurrent: runtime.GOMAXPROCS(0), MaxQueue: 64}
 }
 
 // startServer serves model (an embedded name or a bundle folder) under lim on a loopback
@@ -52,7 +54,7 @@ func testLimits() limits {
 func startServer(tb testing.TB, model string, lim limits) (*server, string, *syncBuffer) {
 	tb.Helper()
 	logs := &syncBuffer{}
-	s := newServer(sharedSampler(tb, model), model, lim, slog.New(slog.NewTextHandler(logs, nil)))
+	s := newServer(serving(tb, model), lim, slog.New(slog.NewTextHandler(logs, nil)))
 	ts := httptest.NewServer(s)
 	tb.Cleanup(ts.Close)
 	return s, ts.URL, logs
@@ -170,8 +172,8 @@ func TestHealthzAndModel(t *testing.T) {
 	if err := json.Unmarshal(r.body, &m); r.status != http.StatusOK || err != nil {
 		t.Fatalf("model: status %d, body %s (%v)", r.status, r.body, err)
 	}
-	if !reflect.DeepEqual(m, s.m) {
-		t.Errorf("model: got %+v, want the sampler's manifest %+v", m, s.m)
+	if want := s.models[0].sampler.Manifest(); !reflect.DeepEqual(m, want) {
+		t.Errorf("model: got %+v, want the sampler's manifest %+v", m, want)
 	}
 }
 
@@ -200,7 +202,7 @@ func TestSampleJSONMatchesSampler(t *testing.T) {
 	if a.Model != "toy2d" || a.Seed != 3 || !slices.Equal(a.Shape, []int{5, 2}) || len(a.Samples) != 5 {
 		t.Fatalf("got model %q seed %d shape %v and %d samples, want toy2d, 3, [5 2], 5", a.Model, a.Seed, a.Shape, len(a.Samples))
 	}
-	want, err := s.sampler.Sample(context.Background(), 5, infer.SampleOptions{Seed: 3, Steps: 4, Batch: sampleChunk})
+	want, err := s.models[0].sampler.Sample(context.Background(), 5, infer.SampleOptions{Seed: 3, Steps: 4, Batch: sampleChunk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +330,9 @@ func TestBadSampleRequests(t *testing.T) {
 		{"unknown class", digitsURL, `{"n": 4, "class": "9"}`, "class"},
 		{"class as a number", digitsURL, `{"n": 4, "class": 3}`, "class"},
 		{"negative guidance", digitsURL, `{"n": 4, "class": "3", "guidance": -1}`, "guidance"},
+		{"guidance 1e30", digitsURL, `{"n": 4, "class": "3", "guidance": 1e30}`, "guidance"},
+		{"guidance 1e308", digitsURL, `{"n": 4, "class": "3", "guidance": 1e308}`, "guidance"},
+		{"guidance past float64", digitsURL, `{"n": 4, "class": "3", "guidance": 1e309}`, "guidance"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -481,7 +486,7 @@ func TestSaturation(t *testing.T) {
 func TestDrainingRefusesNewRequests(t *testing.T) {
 	lim := testLimits()
 	logs := &syncBuffer{}
-	s := newServer(sharedSampler(t, "toy2d"), "toy2d", lim, slog.New(slog.NewTextHandler(logs, nil)))
+	s := newServer(serving(t, "toy2d"), lim, slog.New(slog.NewTextHandler(logs, nil)))
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	s.startDraining()
@@ -532,9 +537,33 @@ func TestAccessLog(t *testing.T) {
 // TestNonFiniteSamplesAnswer422 checks that samples driven to NaN by an enormous guidance weight
 // get 422 naming the guidance field, not 200 with nulls.
 func TestNonFiniteSamplesAnswer422(t *testing.T) {
-	_, url, _ := startServer(t, bundles.Digits(t), testLimits())
+	lim := testLimits()
+	lim.MaxGuidance = math.MaxFloat64 // let the weight through to the sampler
+	_, url, _ := startServer(t, bundles.Digits(t), lim)
 	e := errorOf(t, postJSON(t, url, `{"n": 1, "seed": 1, "class": "3", "guidance": 1e308}`), http.StatusUnprocessableEntity)
 	if e.Field != "guidance" || !strings.Contains(e.Error, "guidance weight 1e+308") {
 		t.Errorf("got %+v, want the guidance field named", e)
+	}
+}
+
+// A guidance weight past --max-guidance gets 400 before any sampling, naming the field and the
+// accepted range; the cap itself is accepted.
+func TestGuidanceCapped(t *testing.T) {
+	lim := testLimits()
+	lim.MaxGuidance = 4
+	s, url, _ := startServer(t, bundles.Digits(t), lim)
+	var sampled atomic.Int32
+	s.onSampling = func() { sampled.Add(1) }
+	for _, w := range []string{"4.5", "1e30", "1e308"} {
+		e := errorOf(t, postJSON(t, url, `{"n": 1, "class": "3", "guidance": `+w+`}`), http.StatusBadRequest)
+		if e.Field != "guidance" || !strings.Contains(e.Error, "outside 0..4") || !strings.Contains(e.Error, "--max-guidance") {
+			t.Errorf("guidance %s: got %+v, want the field, the range 0..4 and --max-guidance named", w, e)
+		}
+	}
+	if n := sampled.Load(); n != 0 {
+		t.Errorf("%d requests started sampling; a weight past the cap must be refused first", n)
+	}
+	if r := postJSON(t, url, `{"n": 1, "class": "3", "guidance": 4, "steps": 1}`); r.status != http.StatusOK {
+		t.Errorf("guidance 4 under --max-guidance 4: status %d, body %.200s", r.status, r.body)
 	}
 }
