@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"time"
 )
 
 // Group is the set of processes that train one run together by data parallelism: each takes
@@ -39,6 +40,27 @@ func (solo) AllreduceSumFloat32([]float32) error        { return nil }
 func (solo) AllreduceSumFloat64([]float64) error        { return nil }
 func (solo) BroadcastBytes([]byte, int) error           { return nil }
 func (solo) AllgatherUint64(v uint64) ([]uint64, error) { return []uint64{v}, nil }
+
+// timedGroup adds up the time its group's allreduces take (the communication cost of data
+// parallelism, reported per iteration).
+type timedGroup struct {
+	Group
+	spent time.Duration
+}
+
+// AllreduceSumFloat32 implements Group.
+func (g *timedGroup) AllreduceSumFloat32(buf []float32) error {
+	defer g.add(time.Now())
+	return g.Group.AllreduceSumFloat32(buf)
+}
+
+// AllreduceSumFloat64 implements Group.
+func (g *timedGroup) AllreduceSumFloat64(buf []float64) error {
+	defer g.add(time.Now())
+	return g.Group.AllreduceSumFloat64(buf)
+}
+
+func (g *timedGroup) add(start time.Time) { g.spent += time.Since(start) }
 
 // averageGrads replaces grads by their mean over the group with one allreduce over a flat
 // buffer (flat is reused between calls and returned).

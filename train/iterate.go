@@ -68,13 +68,14 @@ func (t *trainer) newBatch(n int) *batch {
 func (t *trainer) shapeN(n int) []int { return append([]int{n}, t.shape...) }
 
 // step runs one iteration (iterate) and adds to its metrics what its runs handed to ONNX
-// Runtime and took back, in all and by program.
+// Runtime and took back, in all and by program, and the time its allreduces took.
 func (t *trainer) step(ctx context.Context, b *batch) (Metrics, error) {
-	before := t.traffic()
+	before, comm := t.traffic(), t.group.spent
 	m, err := t.iterate(ctx, b)
 	if err != nil {
 		return m, err
 	}
+	m.AllreduceSeconds = (t.group.spent - comm).Seconds()
 	m.ProgramTraffic = make(map[string]ort.Traffic, len(before))
 	for name, now := range t.traffic() {
 		d := now.Sub(before[name])

@@ -31,6 +31,9 @@ type Metrics struct {
 	// WorldSize is the number of processes training the run (data parallel): the global batch
 	// is WorldSize times Config.Batch.
 	WorldSize int `json:"world_size"`
+	// AllreduceSeconds is the time the iteration spent averaging across the processes (0 for
+	// one process).
+	AllreduceSeconds float64 `json:"allreduce_seconds"`
 	// Traffic is what the iteration's runs handed to ONNX Runtime and took back (ort.Traffic):
 	// with a GPU provider, the bytes copied between host and device per iteration.
 	Traffic ort.Traffic `json:"traffic"`
@@ -77,8 +80,12 @@ func (p *progress) line(m Metrics) {
 	if rate > 0 {
 		eta = (time.Duration(float64(p.total-m.Step)/rate) * time.Second).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g  runtime i/o %s/it\n",
-		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement, megabytes(m.Traffic.Bytes()))
+	comm := ""
+	if m.WorldSize > 1 {
+		comm = fmt.Sprintf("  allreduce %.1f ms/it", m.AllreduceSeconds*1e3)
+	}
+	fmt.Fprintf(p.w, "step %d/%d  %.2f it/s  ETA %s  ebm %.4g  init %.4g  f+ %.4g  f- %.4g  |dy| %.3g  runtime i/o %s/it%s\n",
+		m.Step, p.total, rate, eta, m.EBMLoss, m.InitLoss, m.FPos, m.FNeg, m.Displacement, megabytes(m.Traffic.Bytes()), comm)
 }
 
 // megabytes formats a byte count in MB (10^6 bytes), with more digits below 10 MB.

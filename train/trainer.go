@@ -44,8 +44,8 @@ type trainer struct {
 	per               infer.PerSample
 	ebmIndex, initIdx map[string]int
 
-	group Group     // the processes training this run together (solo for one)
-	flat  []float32 // the flat buffer gradients are averaged in
+	group *timedGroup // the processes training this run together (solo for one)
+	flat  []float32   // the flat buffer gradients are averaged in
 }
 
 // newTrainer builds the programs and either a fresh state or the given one (resume) for this
@@ -54,7 +54,7 @@ func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig, 
 	if group == nil {
 		group = solo{}
 	}
-	t := &trainer{cfg: cfg, data: ds, shape: append([]int(nil), ds.Shape()...), group: group}
+	t := &trainer{cfg: cfg, data: ds, shape: append([]int(nil), ds.Shape()...), group: &timedGroup{Group: group}}
 	t.dim = tensor.Shape(t.shape).Size()
 	if cfg.Conditional {
 		t.classes = len(ds.Classes())
