@@ -29,7 +29,7 @@ func BenchmarkIteration(b *testing.B) {
 	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64", "mnist-s-b32"} {
 		for _, fused := range []bool{false, true} {
 			cfg := benchConfigs()[name]
-			cfg.Fused = fused
+			cfg.Fused, cfg.FusedSet = fused, true
 			b.Run(fmt.Sprintf("%s/fused=%v", name, fused), func(b *testing.B) {
 				ds, err := data.Open(cfg.Data)
 				if err != nil {

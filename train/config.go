@@ -39,12 +39,16 @@ type Config struct {
 	EMA              float64 // EMA decay of both networks
 	Clip             float64 // global gradient-norm clip of both networks
 	MaxEnergy        float64 // a mean energy beyond this magnitude is reported as divergence
-	Fused            bool    // run the K Langevin steps as one ONNX Runtime program
-	LogEvery         int     // iterations between metrics lines
-	SampleEvery      int     // iterations between sample pictures (0 = only at the end)
-	CheckpointEvery  int     // iterations between checkpoints (0 = only at the end)
-	KeepCheckpoints  int     // checkpoints kept in OUT/checkpoint
-	SampleCount      int     // samples drawn for each picture
+	Fused            bool    // run the K Langevin steps as one ONNX Runtime program (see FusedSet)
+	// FusedSet says that Fused was chosen explicitly. Otherwise the device decides: on CUDA the
+	// K steps run fused, which keeps the chain on the device and hands the parameters over once,
+	// and on the CPU they run from Go, which measured as fast there.
+	FusedSet        bool
+	LogEvery        int // iterations between metrics lines
+	SampleEvery     int // iterations between sample pictures (0 = only at the end)
+	CheckpointEvery int // iterations between checkpoints (0 = only at the end)
+	KeepCheckpoints int // checkpoints kept in OUT/checkpoint
+	SampleCount     int // samples drawn for each picture
 }
 
 // Validate checks the values a run needs.
@@ -172,9 +176,11 @@ func mergeResume(stored, flags Config, set map[string]bool) (Config, []string, e
 	setI("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)
 	setI("keep-checkpoints", &out.KeepCheckpoints, flags.KeepCheckpoints)
 	setI("sample-count", &out.SampleCount, flags.SampleCount)
-	if set["fused"] && out.Fused != flags.Fused {
-		changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
-		out.Fused = flags.Fused
+	if set["fused"] {
+		if out.Fused != flags.Fused {
+			changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
+		}
+		out.Fused, out.FusedSet = flags.Fused, true
 	}
 	return out, changes, nil
 }

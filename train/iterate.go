@@ -59,7 +59,7 @@ func (t *trainer) newBatch(n int) *batch {
 		b.dropoutShape[name] = s
 		b.dropout[name] = make([]float32, tensor.Shape(s).Size())
 	}
-	if t.cfg.Fused {
+	if t.fused {
 		b.fusedNoise = make([]float32, t.cfg.LangevinSteps*d)
 	}
 	return b

@@ -30,7 +30,7 @@ func TestFusedMatchesLoop(t *testing.T) {
 	cfg := tinyToy()
 	cfg.LangevinSteps = 4
 	loop := newTestTrainer(t, cfg)
-	cfg.Fused = true
+	cfg.Fused, cfg.FusedSet = true, true
 	fused := newTestTrainer(t, cfg)
 	bl, bf := loop.newBatch(cfg.Batch), fused.newBatch(cfg.Batch)
 	for it := 0; it < 2; it++ {
@@ -58,7 +58,7 @@ func TestFusedMatchesLoop(t *testing.T) {
 func TestIterationTraffic(t *testing.T) {
 	for _, fused := range []bool{false, true} {
 		cfg := tinyToy()
-		cfg.Fused = fused
+		cfg.Fused, cfg.FusedSet = fused, true
 		tr := newTestTrainer(t, cfg)
 		b := tr.newBatch(cfg.Batch)
 		for it := range 2 {
@@ -93,6 +93,27 @@ func TestIterationTraffic(t *testing.T) {
 			if len(m.ProgramTraffic) != len(tr.programs()) || sum != m.Traffic {
 				t.Errorf("fused=%v: total %+v, programs %v", fused, m.Traffic, m.ProgramTraffic)
 			}
+		}
+	}
+}
+
+// TestFuseSteps checks who decides whether the Langevin steps run fused: the configuration
+// when it says so, otherwise the device (fused on CUDA, stepwise on the CPU).
+func TestFuseSteps(t *testing.T) {
+	for _, c := range []struct {
+		fused, set bool
+		provider   string
+		want       bool
+	}{
+		{false, false, "cpu", false},
+		{false, false, "cuda:0", true},
+		{false, false, "cuda:1", true},
+		{true, true, "cpu", true},
+		{false, true, "cuda:0", false},
+		{true, false, "cpu", false}, // Fused without FusedSet is no choice
+	} {
+		if got := fuseSteps(Config{Fused: c.fused, FusedSet: c.set}, c.provider); got != c.want {
+			t.Errorf("Fused %v, FusedSet %v on %s: fused %v, want %v", c.fused, c.set, c.provider, got, c.want)
 		}
 	}
 }

@@ -44,6 +44,7 @@ type trainer struct {
 	per               infer.PerSample
 	ebmIndex, initIdx map[string]int
 
+	fused bool        // the K Langevin steps run as one program (fuseSteps)
 	group *timedGroup // the processes training this run together (solo for one)
 	flat  []float32   // the flat buffer gradients are averaged in
 }
@@ -160,7 +161,13 @@ func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 		t.spectral = nn.SpectralParams(g)
 		return newProgram(g, sess)
 	})
-	if t.cfg.Fused {
+	if err != nil {
+		return err
+	}
+	// The other programs run where the first one landed (--device auto tries CUDA once).
+	sess.Provider = t.ebmStep.sess.Provider()
+	t.fused = fuseSteps(t.cfg, sess.Provider)
+	if t.fused {
 		build(&t.langevin, "the fused Langevin program", func() (*program, error) {
 			g, err := t.nets.Langevin(lv, t.cfg.LangevinSteps)
 			if err != nil {
@@ -195,6 +202,15 @@ func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 		return newProgram(g, sess)
 	})
 	return err
+}
+
+// fuseSteps reports whether the K Langevin steps run as one program on the given provider:
+// as configured when Config.FusedSet, otherwise on CUDA.
+func fuseSteps(cfg Config, provider string) bool {
+	if cfg.FusedSet {
+		return cfg.Fused
+	}
+	return strings.HasPrefix(provider, "cuda")
 }
 
 // freshState takes the programs' initial params and draws the spectral-norm vectors.
