@@ -5,6 +5,13 @@
 ##          folder, then `go mod download`; safe to re-run, skips what is already in place
 ##   setup-gpu  fetch a pinned CUDA build of ONNX Runtime (1.29.0 and its CUDA 13 provider,
 ##          about 300 MB from the npm registry) into the user cache folder; not needed on a CPU
+##   gpu-check  build bin/cdrl-gpucheck and run it with the CUDA stack of setup-gpu when that is
+##          in place (else with the default library, which reports "not run: no GPU available",
+##          exit 2): CPU-vs-GPU sampling agreement, training speed and host-device traffic per
+##          iteration on the GPU, as a Markdown report (GPU_CHECK_FLAGS: more flags)
+##   gpu-parts  setup-gpu, then GPU_PARTS_DIR for a GPU machine without Go: bin/cdrl-gpucheck,
+##          the core library and its provider bridge in ort/, the CUDA provider in 60 MiB parts
+##          in parts/ (run there: ./cdrl-gpucheck --ort-lib ort/libonnxruntime.so.1 --assemble parts)
 ##   setup-mpi  install Open MPI (Debian's openmpi-bin and libopenmpi-dev) when it is missing:
 ##          with apt-get as root, else it prints the command and goes on (the MPI tests skip)
 ##   setup-browser  install headless Chromium (Debian's chromium) when no Chromium is on PATH,
@@ -28,7 +35,8 @@
 ##   help   print this list
 ##
 ## Variables: GO, PKGS, TESTFLAGS, RACE_PKGS, BENCH_PKGS, BENCHFLAGS, BENCH_THREADS,
-##   EVAL_MODELS, EVAL_OUT, EVAL_FLAGS, ZOO_MNIST_ITERS, FUZZ_TARGETS, FUZZTIME, FUZZMINIMIZETIME
+##   EVAL_MODELS, EVAL_OUT, EVAL_FLAGS, ZOO_MNIST_ITERS, FUZZ_TARGETS, FUZZTIME, FUZZMINIMIZETIME,
+##   GPU_CHECK_FLAGS, GPU_PARTS_DIR
 ##   (e.g. make test PKGS=./runtime/...   make bench BENCHFLAGS=-benchtime=5s)
 
 SHELL := bash
@@ -173,6 +181,40 @@ setup-gpu:
 	echo "setup-gpu: run with --device cuda --ort-lib $(ORT_GPU_DIR)/libonnxruntime.so.1 (or CDRL_ORT_LIB);"
 	echo "setup-gpu: the CUDA 13 libraries (libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10)"
 	echo "setup-gpu: and cuDNN 9 must be loadable, e.g. on LD_LIBRARY_PATH"
+
+# The GPU check (tools/cdrl-gpucheck). GPU_CHECK_FLAGS adds flags, e.g. --out gpu-check.md or
+# --peer-dir ../shared/bench. GPU_PARTS_DIR is what gpu-parts fills for a GPU machine without
+# Go; files reach such a machine in pieces of at most 64 MB, so the provider (about 230 MB)
+# goes in 60 MiB parts that --assemble joins and checks against its sha256 above.
+GPU_CHECK_FLAGS ?=
+GPU_PARTS_DIR ?= out/gpu-check
+
+.PHONY: gpu-check gpu-parts
+
+gpu-check:
+	@$(GO) build -o bin/ ./tools/cdrl-gpucheck
+	if [ -d "$(ORT_GPU_DIR)" ]; then
+		echo "gpu-check: bin/cdrl-gpucheck --ort-lib $(ORT_GPU_DIR)/libonnxruntime.so.1 $(GPU_CHECK_FLAGS)" >&2
+		bin/cdrl-gpucheck --ort-lib "$(ORT_GPU_DIR)/libonnxruntime.so.1" $(GPU_CHECK_FLAGS)
+	else
+		echo "gpu-check: no $(ORT_GPU_DIR) (run \`make setup-gpu\`); checking with the default library" >&2
+		bin/cdrl-gpucheck $(GPU_CHECK_FLAGS)
+	fi
+
+gpu-parts: setup-gpu
+	@$(GO) build -o bin/ ./tools/cdrl-gpucheck
+	rm -rf "$(GPU_PARTS_DIR)"
+	mkdir -p "$(GPU_PARTS_DIR)/ort" "$(GPU_PARTS_DIR)/parts"
+	cp bin/cdrl-gpucheck "$(GPU_PARTS_DIR)/"
+	cp "$(ORT_GPU_DIR)/libonnxruntime.so.1" "$(ORT_GPU_DIR)/libonnxruntime_providers_shared.so" "$(GPU_PARTS_DIR)/ort/"
+	split -b 60M -d -a 2 "$(ORT_GPU_DIR)/libonnxruntime_providers_cuda.so" "$(GPU_PARTS_DIR)/parts/libonnxruntime_providers_cuda.so.part-"
+	for f in "$(GPU_PARTS_DIR)"/cdrl-gpucheck "$(GPU_PARTS_DIR)"/ort/* "$(GPU_PARTS_DIR)"/parts/*; do
+		size=$$(stat -c %s "$$f")
+		[ "$$size" -le $$((60 * 1024 * 1024)) ] || echo "gpu-parts: $$f has $$size bytes, more than one 60 MiB piece" >&2
+	done
+	ls -lR "$(GPU_PARTS_DIR)"
+	echo "gpu-parts: copy $(GPU_PARTS_DIR) to the GPU machine and run there, in that folder:"
+	echo "gpu-parts:   ./cdrl-gpucheck --ort-lib ort/libonnxruntime.so.1 --assemble parts --out gpu-check.md"
 
 setup-mnist:
 	@dir=$$($(GO) mod download -json "$(MNIST_MODULE)" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')

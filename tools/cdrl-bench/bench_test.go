@@ -12,6 +12,7 @@ import (
 
 	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/runtime/ort"
+	"github.com/cdrl-go/cdrl/tools/internal/benchjson"
 	"github.com/cdrl-go/cdrl/tools/internal/cli"
 )
 
@@ -100,13 +101,13 @@ func BenchmarkConvEnergyGrad64(b *testing.B) {
 
 func TestParsePeer(t *testing.T) {
 	out := "noise\nBENCH_JSON {\"table\": {\"langevin_step_s\": 0.018, \"train_iter_s\": NaN}}\n"
-	if v, err := parsePeer(out, "langevin_step_s"); err != nil || v != 0.018 {
+	if v, err := benchjson.Read(out, "langevin_step_s"); err != nil || v != 0.018 {
 		t.Errorf("got %v, %v; want 0.018", v, err)
 	}
-	if _, err := parsePeer(out, "train_iter_s"); err == nil {
+	if _, err := benchjson.Read(out, "train_iter_s"); err == nil {
 		t.Error("a NaN entry must be an error")
 	}
-	if _, err := parsePeer("nothing here", "x"); err == nil {
+	if _, err := benchjson.Read("nothing here", "x"); err == nil {
 		t.Error("missing BENCH_JSON must be an error")
 	}
 	if _, err := runPeers(context.Background(), "/usr/bin/python3", t.TempDir()); err == nil || !strings.Contains(err.Error(), "--peer-dir") {

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/cdrl-go/cdrl/tools/internal/benchjson"
 )
 
 // peerRun is one PyTorch reference measurement: the script, its arguments and where in its
@@ -51,37 +51,13 @@ func runPeers(ctx context.Context, python, dir string) (map[string]time.Duration
 		if err := cmd.Run(); err != nil {
 			return nil, fmt.Errorf("--peer-dir: %s: %w\n%s", p.script, err, tail(stderr.String(), 800))
 		}
-		sec, err := parsePeer(stdout.String(), p.key)
+		sec, err := benchjson.Read(stdout.String(), p.key)
 		if err != nil {
 			return nil, fmt.Errorf("--peer-dir: %s: %w", p.script, err)
 		}
 		out[p.workload] = time.Duration(sec * float64(time.Second))
 	}
 	return out, nil
-}
-
-// parsePeer finds the BENCH_JSON line of a reference script's output and reads table[key].
-func parsePeer(stdout, key string) (float64, error) {
-	for _, line := range strings.Split(stdout, "\n") {
-		rest, ok := strings.CutPrefix(line, "BENCH_JSON ")
-		if !ok {
-			continue
-		}
-		// The scripts print Python's NaN for parts they skip; JSON has no NaN.
-		rest = strings.ReplaceAll(rest, "NaN", "null")
-		var res struct {
-			Table map[string]*float64 `json:"table"`
-		}
-		if err := json.Unmarshal([]byte(rest), &res); err != nil {
-			return 0, fmt.Errorf("reading BENCH_JSON: %w", err)
-		}
-		v := res.Table[key]
-		if v == nil || *v <= 0 {
-			return 0, fmt.Errorf("BENCH_JSON has no table.%s", key)
-		}
-		return *v, nil
-	}
-	return 0, fmt.Errorf("no BENCH_JSON line in the output")
 }
 
 func tail(s string, n int) string {
