@@ -6,29 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cdrl-go/cdrl/graphs"
-	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/models/cdrl"
-	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
-
-// exporter writes inference bundles from the EMA weights.
-type exporter struct {
-	energy, init *graphs.Graph
-}
-
-func newExporter(n cdrl.Nets, lv cdrl.Levels) (*exporter, error) {
-	e, err := n.ExportEnergy(lv)
-	if err != nil {
-		return nil, err
-	}
-	i, err := n.ExportInit(lv)
-	if err != nil {
-		return nil, err
-	}
-	return &exporter{energy: e, init: i}, nil
-}
 
 // manifest describes the model being trained.
 func (t *trainer) manifest() *bundle.Manifest {
@@ -68,7 +48,7 @@ func (t *trainer) manifest() *bundle.Manifest {
 // bundleGraphs encodes the export graphs with the EMA weights baked in (the EBM's spectral-
 // normalised weights folded with the live power-iteration vectors, as the reference code
 // evaluates its EMA model).
-func (t *trainer) bundleGraphs(x *exporter) (map[string][]byte, error) {
+func (t *trainer) bundleGraphs(x *cdrl.Exporter) (map[string][]byte, error) {
 	ebmEMA := t.st.EBM.Clone()
 	if err := t.ebmEMA.CopyTo(ebmEMA.Data); err != nil {
 		return nil, err
@@ -77,24 +57,9 @@ func (t *trainer) bundleGraphs(x *exporter) (map[string][]byte, error) {
 	if err := t.initEMA.CopyTo(initEMA.Data); err != nil {
 		return nil, err
 	}
-	energy, err := onnx.Marshal(x.energy, onnx.Options{Params: onnx.BakeParams, Overrides: used(x.energy, t.foldSpectral(ebmEMA))})
+	graphs, err := x.Graphs(t.foldSpectral(ebmEMA), tensors(initEMA))
 	if err != nil {
-		return nil, fmt.Errorf("train: export energy: %w", err)
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	init, err := onnx.Marshal(x.init, onnx.Options{Params: onnx.BakeParams, Overrides: used(x.init, tensors(initEMA))})
-	if err != nil {
-		return nil, fmt.Errorf("train: export initializer: %w", err)
-	}
-	return map[string][]byte{bundle.GraphEnergy: energy, bundle.GraphInitializer: init}, nil
-}
-
-// used keeps the values of the params g has.
-func used(g *graphs.Graph, vals map[string]*tensor.Tensor) map[string]*tensor.Tensor {
-	out := map[string]*tensor.Tensor{}
-	for _, p := range g.Params() {
-		if v, ok := vals[p.Name()]; ok {
-			out[p.Name()] = v
-		}
-	}
-	return out
+	return graphs, nil
 }

@@ -68,9 +68,9 @@ func TestIterationTraffic(t *testing.T) {
 			}
 			var sum ort.Traffic
 			for _, p := range tr.programs() {
-				got, ok := m.ProgramTraffic[p.name]
+				got, ok := m.ProgramTraffic[p.Name]
 				if !ok {
-					t.Fatalf("fused=%v: no traffic for program %s in %v", fused, p.name, m.ProgramTraffic)
+					t.Fatalf("fused=%v: no traffic for program %s in %v", fused, p.Name, m.ProgramTraffic)
 				}
 				sum = sum.Add(got)
 				runs := int64(1)
@@ -78,16 +78,22 @@ func TestIterationTraffic(t *testing.T) {
 					runs = int64(cfg.LangevinSteps)
 				}
 				if got.Runs != runs {
-					t.Errorf("fused=%v, iteration %d: %s ran %d times, want %d", fused, it, p.name, got.Runs, runs)
+					t.Errorf("fused=%v, iteration %d: %s ran %d times, want %d", fused, it, p.Name, got.Runs, runs)
 				}
 				var params int64
-				for _, v := range p.params {
-					params += int64(tensor.Shape(v.Shape()).Size()) * 4
+				fed := map[string]bool{}
+				for _, name := range p.Fed {
+					fed[name] = true
+				}
+				for _, v := range p.Params {
+					if fed[v.Name] {
+						params += int64(tensor.Shape(v.Shape).Size()) * 4
+					}
 				}
 				// Every run carries the parameters and at least one batch-sized float32 input.
 				if low := runs * (params + int64(cfg.Batch)*4); got.BytesIn < low || got.BytesOut <= 0 {
 					t.Errorf("fused=%v, iteration %d: %s traffic %+v; want at least %d bytes in (%d runs of %d parameter bytes and the batch) and some out",
-						fused, it, p.name, got, low, runs, params)
+						fused, it, p.Name, got, low, runs, params)
 				}
 			}
 			if len(m.ProgramTraffic) != len(tr.programs()) || sum != m.Traffic {

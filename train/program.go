@@ -5,74 +5,52 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cdrl-go/cdrl/graphs"
-	"github.com/cdrl-go/cdrl/graphs/onnx"
+	"github.com/cdrl-go/cdrl/models/cdrl"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
-// program is one training program running in ONNX Runtime, with params fed as inputs.
+// program is one compiled training program (cdrl.Program) running in ONNX Runtime, its params
+// fed as inputs.
 type program struct {
-	name   string
-	graph  *graphs.Graph
+	*cdrl.Program
 	sess   *ort.Session
-	params []*graphs.Value
-	inputs map[string]*graphs.Value
+	inputs map[string]bool
 }
 
-func newProgram(g *graphs.Graph, cfg ort.SessionConfig) (*program, error) {
-	model, err := onnx.Marshal(g, onnx.Options{Params: onnx.ParamsAsInputs})
-	if err != nil {
-		return nil, fmt.Errorf("train: program %s: %w", g.Name(), err)
-	}
+func newProgram(c *cdrl.Program, cfg ort.SessionConfig) (*program, error) {
 	if cfg.Profile != "" { // one trace file per program
-		cfg.Profile += "-" + strings.ReplaceAll(g.Name(), "/", "-")
+		cfg.Profile += "-" + strings.ReplaceAll(c.Name, "/", "-")
 	}
-	sess, err := ort.NewSession(model, cfg)
+	sess, err := ort.NewSession(c.Model, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("train: program %s: %w", g.Name(), err)
+		return nil, fmt.Errorf("train: program %s: %w", c.Name, err)
 	}
-	p := &program{name: g.Name(), graph: g, sess: sess, inputs: map[string]*graphs.Value{}}
-	for _, in := range g.Inputs() {
-		p.inputs[in.Name()] = in
-	}
-	// Only the params the outputs need are inputs of the ONNX model.
-	live := map[*graphs.Value]bool{}
-	var outs []*graphs.Value
-	for _, o := range g.Outputs() {
-		outs = append(outs, o.Value)
-	}
-	for _, n := range graphs.LiveNodes(outs...) {
-		if n.Op == "Param" {
-			live[n.Outputs[0]] = true
-		}
-	}
-	for _, v := range g.Params() {
-		if live[v] {
-			p.params = append(p.params, v)
-		}
+	p := &program{Program: c, sess: sess, inputs: map[string]bool{}}
+	for name := range c.Inputs {
+		p.inputs[name] = true
 	}
 	return p, nil
 }
 
 // run feeds the given inputs plus every param from values (by name) and returns the outputs.
 func (p *program) run(ctx context.Context, feeds map[string]*tensor.Tensor, values map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	all := make(map[string]*tensor.Tensor, len(feeds)+len(p.params))
+	all := make(map[string]*tensor.Tensor, len(feeds)+len(p.Fed))
 	for k, v := range feeds {
-		if _, ok := p.inputs[k]; ok {
+		if p.inputs[k] {
 			all[k] = v
 		}
 	}
-	for _, v := range p.params {
-		t, ok := values[v.Name()]
+	for _, name := range p.Fed {
+		t, ok := values[name]
 		if !ok {
-			return nil, fmt.Errorf("train: program %s: no value for param %s", p.name, v.Name())
+			return nil, fmt.Errorf("train: program %s: no value for param %s", p.Name, name)
 		}
-		all[v.Name()] = t
+		all[name] = t
 	}
 	out, err := p.sess.Run(ctx, all)
 	if err != nil {
-		return nil, fmt.Errorf("train: program %s: %w", p.name, err)
+		return nil, fmt.Errorf("train: program %s: %w", p.Name, err)
 	}
 	return out, nil
 }

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 
 	"github.com/cdrl-go/cdrl/graphs/nn"
-	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
-	"github.com/cdrl-go/cdrl/models/unet"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/data"
@@ -60,7 +57,7 @@ func newTrainer(cfg Config, ds data.Dataset, st *State, sess ort.SessionConfig, 
 	if cfg.Conditional {
 		t.classes = len(ds.Classes())
 		if t.classes == 0 {
-			return nil, fmt.Errorf("train: --conditional needs labelled data; %s has no classes", ds.Name())
+			return nil, configError("Conditional", true, fmt.Sprintf("needs labelled data; %s has no classes", ds.Name()))
 		}
 	}
 	nets, err := networks(cfg, t.shape, t.classes)
@@ -111,96 +108,52 @@ func networks(cfg Config, shape []int, classes int) (cdrl.Nets, error) {
 	if cfg.EBMGraph == "" {
 		nets, err := cdrl.Arch(cfg.Arch, shape, classes, int64(cfg.Seed))
 		if err != nil {
-			return cdrl.Nets{}, fmt.Errorf("train: --arch: %w", err)
+			return cdrl.Nets{}, &SettingError{Field: "Config.Arch", Value: cfg.Arch, Err: err}
 		}
 		return nets, nil
 	}
-	opts := onnx.ImportOptions{}
-	var err error
-	if opts.IO, err = onnx.ParseIO(cfg.IO); err != nil {
-		return cdrl.Nets{}, err
-	}
-	if cfg.Freeze != "" {
-		if opts.Freeze, err = regexp.Compile(cfg.Freeze); err != nil {
-			return cdrl.Nets{}, fmt.Errorf("train: --freeze: %w", err)
-		}
-	}
-	e, err := onnx.ImportFile(cfg.EBMGraph, opts)
+	nets, err := cdrl.ImportFiles(cfg.EBMGraph, cfg.InitGraph, cfg.IO, cfg.Freeze, classes)
 	if err != nil {
-		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s: %w", cfg.EBMGraph, err)
-	}
-	i, err := onnx.ImportFile(cfg.InitGraph, opts)
-	if err != nil {
-		return cdrl.Nets{}, fmt.Errorf("train: --initializer %s: %w", cfg.InitGraph, err)
-	}
-	nets, err := cdrl.ImportedNets(e, i, classes)
-	if err != nil {
-		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s, --initializer %s: %w", cfg.EBMGraph, cfg.InitGraph, err)
+		return cdrl.Nets{}, fmt.Errorf("train: %w", err)
 	}
 	if !tensor.Shape(nets.Shape).Equal(tensor.Shape(shape)) {
-		return cdrl.Nets{}, fmt.Errorf("train: --ebm %s takes samples of shape %v, the data has %v", cfg.EBMGraph, nets.Shape, shape)
+		return cdrl.Nets{}, fmt.Errorf("train: the EBM graph %s takes samples of shape %v, the data has %v", cfg.EBMGraph, nets.Shape, shape)
 	}
 	return nets, nil
 }
 
 func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 	var err error
-	build := func(dst **program, what string, mk func() (*program, error)) {
+	build := func(dst **program, kind cdrl.ProgramKind, what string) {
 		if err != nil {
 			return
 		}
-		if *dst, err = mk(); err != nil {
-			err = fmt.Errorf("train: building %s: %w", what, err)
+		c, cerr := t.nets.Compile(kind, lv, t.cfg.LangevinSteps)
+		if cerr == nil {
+			*dst, cerr = newProgram(c, sess)
+		}
+		if cerr != nil {
+			err = fmt.Errorf("train: building %s: %w", what, cerr)
 		}
 	}
-	build(&t.ebmStep, "the EBM step", func() (*program, error) {
-		g, err := t.nets.EBMStep(lv)
-		if err != nil {
-			return nil, err
-		}
-		t.spectral = nn.SpectralParams(g)
-		return newProgram(g, sess)
-	})
+	build(&t.ebmStep, cdrl.EBMStepProgram, "the EBM step")
 	if err != nil {
 		return err
 	}
-	// The other programs run where the first one landed (--device auto tries CUDA once).
+	t.spectral = t.ebmStep.Spectral
+	// The other programs run where the first one landed (provider "auto" tries CUDA once).
 	sess.Provider = t.ebmStep.sess.Provider()
 	t.fused = fuseSteps(t.cfg, sess.Provider)
 	if t.fused {
-		build(&t.langevin, "the fused Langevin program", func() (*program, error) {
-			g, err := t.nets.Langevin(lv, t.cfg.LangevinSteps)
-			if err != nil {
-				return nil, err
-			}
-			return newProgram(g, sess)
-		})
+		build(&t.langevin, cdrl.LangevinProgram, "the fused Langevin program")
 	} else {
-		build(&t.score, "the score program", func() (*program, error) {
-			g, err := t.nets.Score(lv)
-			if err != nil {
-				return nil, err
-			}
-			return newProgram(g, sess)
-		})
+		build(&t.score, cdrl.ScoreProgram, "the score program")
 	}
-	build(&t.initFwd, "the initializer forward", func() (*program, error) {
-		g, err := t.nets.InitForward(lv, true)
-		if err != nil {
-			return nil, err
-		}
-		for _, in := range unet.DropoutInputs(g) {
-			t.dropout = append(t.dropout, in.Name())
-		}
-		return newProgram(g, sess)
-	})
-	build(&t.initStep, "the initializer step", func() (*program, error) {
-		g, err := t.nets.InitStep(lv)
-		if err != nil {
-			return nil, err
-		}
-		return newProgram(g, sess)
-	})
+	build(&t.initFwd, cdrl.InitForwardProgram, "the initializer forward")
+	build(&t.initStep, cdrl.InitStepProgram, "the initializer step")
+	if err == nil {
+		t.dropout = t.initFwd.Dropout
+	}
 	return err
 }
 
@@ -262,16 +215,16 @@ func normalize(v []float32) {
 func paramsOf(p *program) (*optim.Params, error) {
 	var names []string
 	var shapes [][]int
-	for _, v := range p.graph.Params() {
-		names = append(names, v.Name())
-		shapes = append(shapes, v.Shape())
+	for _, v := range p.Params {
+		names = append(names, v.Name)
+		shapes = append(shapes, v.Shape)
 	}
 	ps, err := optim.NewParams(names, shapes)
 	if err != nil {
 		return nil, err
 	}
-	for i, v := range p.graph.Params() {
-		copy(ps.Data[i], v.Node().Attrs.Tensor("value").Float32)
+	for i, v := range p.Params {
+		copy(ps.Data[i], v.Init)
 	}
 	return ps, nil
 }
@@ -318,15 +271,15 @@ func (t *trainer) restore(st *State) error {
 		if p == nil {
 			continue
 		}
-		for _, v := range p.params {
-			if _, ok := t.ebmIndex[v.Name()]; !ok {
-				return fmt.Errorf("train: the checkpoint has no EBM param %s (architecture changed?)", v.Name())
+		for _, name := range p.Fed {
+			if _, ok := t.ebmIndex[name]; !ok {
+				return fmt.Errorf("train: the checkpoint has no EBM param %s (architecture changed?)", name)
 			}
 		}
 	}
-	for _, v := range t.initStep.params {
-		if _, ok := t.initIdx[v.Name()]; !ok {
-			return fmt.Errorf("train: the checkpoint has no initializer param %s (architecture changed?)", v.Name())
+	for _, name := range t.initStep.Fed {
+		if _, ok := t.initIdx[name]; !ok {
+			return fmt.Errorf("train: the checkpoint has no initializer param %s (architecture changed?)", name)
 		}
 	}
 	return nil
@@ -446,7 +399,7 @@ func scalarOut(out map[string]*tensor.Tensor, name string) float64 {
 func (t *trainer) traffic() map[string]ort.Traffic {
 	out := make(map[string]ort.Traffic)
 	for _, p := range t.programs() {
-		out[p.name] = p.sess.Traffic()
+		out[p.Name] = p.sess.Traffic()
 	}
 	return out
 }

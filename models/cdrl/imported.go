@@ -2,12 +2,42 @@ package cdrl
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/graphs/onnx"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
+
+// ImportFiles reads the user's EBM and initializer graphs from ONNX files into Nets
+// (ImportedNets). io maps the contract's names to the files' ("x=input_0,energy=output_0", ""
+// for none); freeze is a regular expression of initializers kept constant ("" for none).
+func ImportFiles(ebmFile, initFile, io, freeze string, classes int) (Nets, error) {
+	opts := onnx.ImportOptions{}
+	var err error
+	if opts.IO, err = onnx.ParseIO(io); err != nil {
+		return Nets{}, fmt.Errorf("cdrl: import: %w", err)
+	}
+	if freeze != "" {
+		if opts.Freeze, err = regexp.Compile(freeze); err != nil {
+			return Nets{}, fmt.Errorf("cdrl: import: the frozen initializers' pattern: %w", err)
+		}
+	}
+	e, err := onnx.ImportFile(ebmFile, opts)
+	if err != nil {
+		return Nets{}, fmt.Errorf("cdrl: import: the EBM graph %s: %w", ebmFile, err)
+	}
+	i, err := onnx.ImportFile(initFile, opts)
+	if err != nil {
+		return Nets{}, fmt.Errorf("cdrl: import: the initializer graph %s: %w", initFile, err)
+	}
+	nets, err := ImportedNets(e, i, classes)
+	if err != nil {
+		return Nets{}, fmt.Errorf("cdrl: import: the EBM graph %s with the initializer graph %s: %w", ebmFile, initFile, err)
+	}
+	return nets, nil
+}
 
 // ImportedNets wraps an imported EBM graph (inputs x, logsnr[, class]; output energy) and an
 // imported initializer graph (inputs x, logsnr[, class]; output y) as Nets, so that their float

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/nn"
+	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
@@ -22,7 +23,7 @@ const (
 	InputNeg    = "neg"    // negatives y- (N, ...)
 	InputWeight = "weight" // per-sample loss weight w_t (N)
 	InputTarget = "target" // initializer regression target (N, ...)
-	OutY        = "y"
+	OutY        = bundle.OutputY
 	OutLoss     = "loss"
 	OutFPos     = "f_pos" // mean energy of the positives
 	OutFNeg     = "f_neg" // mean energy of the negatives

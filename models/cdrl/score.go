@@ -5,16 +5,18 @@ import (
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/onnx"
+	"github.com/cdrl-go/cdrl/models/bundle"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
 
-// Score input and output names of the score program (design.md section 6, energy.onnx).
+// Input and output names the programs share with the bundle's graphs (design.md section 6):
+// defined once, by the bundle format.
 const (
-	InputX      = "x"
-	InputLogSNR = "logsnr"
-	InputClass  = "class"
-	OutEnergy   = "energy"
-	OutGrad     = "grad"
+	InputX      = bundle.InputX
+	InputLogSNR = bundle.InputLogSNR
+	InputClass  = bundle.InputClass
+	OutEnergy   = bundle.OutputEnergy
+	OutGrad     = bundle.OutputGrad
 )
 
 // ScoreFromImported turns an imported EBM graph into the score program: it flattens the energy
