@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"sort"
 )
 
 // Config is a training run's configuration (cdrl-train's flags). The fields above Runtime
@@ -51,48 +53,52 @@ type Config struct {
 	SampleCount     int // samples drawn for each picture
 }
 
-// Validate checks the values a run needs.
+// Validate checks the values a run needs. Its errors are *SettingError.
 func (c Config) Validate() error {
-	bad := func(flag string, v any, want string) error {
-		return fmt.Errorf("train: --%s %v: %s", flag, v, want)
-	}
+	bad := configError
 	switch {
 	case c.Data == "":
-		return bad("data", `""`, "a dataset is needed")
-	case (c.EBMGraph == "") != (c.InitGraph == ""):
-		return fmt.Errorf("train: --ebm and --initializer go together")
+		return bad("Data", "", "a dataset is needed")
+	case c.EBMGraph == "" && c.InitGraph != "":
+		return bad("EBMGraph", nil, "needed with Config.InitGraph: the two graphs go together")
+	case c.EBMGraph != "" && c.InitGraph == "":
+		return bad("InitGraph", nil, "needed with Config.EBMGraph: the two graphs go together")
 	case c.Levels < 1:
-		return bad("levels", c.Levels, "must be at least 1")
+		return bad("Levels", c.Levels, "must be at least 1")
 	case !(c.LogSNRMin < c.LogSNRMax):
-		return fmt.Errorf("train: logSNR range [%g, %g] is empty", c.LogSNRMin, c.LogSNRMax)
+		return bad("LogSNRMin", c.LogSNRMin, fmt.Sprintf("must be below Config.LogSNRMax %g", c.LogSNRMax))
 	case c.LangevinSteps < 1:
-		return bad("langevin-steps", c.LangevinSteps, "must be at least 1")
+		return bad("LangevinSteps", c.LangevinSteps, "must be at least 1")
 	case c.Iters < 1:
-		return bad("iters", c.Iters, "must be at least 1")
+		return bad("Iters", c.Iters, "must be at least 1")
 	case c.Batch < 1:
-		return bad("batch", c.Batch, "must be at least 1")
+		return bad("Batch", c.Batch, "must be at least 1")
 	case len(c.LevelWeights) > 0 && len(c.LevelWeights) != c.Levels:
-		return bad("level-weights", c.LevelWeights, fmt.Sprintf("want one weight per transition (%d)", c.Levels))
+		return bad("LevelWeights", c.LevelWeights, fmt.Sprintf("want one weight per transition (%d)", c.Levels))
 	case len(c.LevelWeights) > 0 && !validWeights(c.LevelWeights):
-		return bad("level-weights", c.LevelWeights, "weights must be finite, >= 0 and not all 0")
+		return bad("LevelWeights", c.LevelWeights, "weights must be finite, >= 0 and not all 0")
 	case c.LabelDropout < 0 || c.LabelDropout >= 1:
-		return bad("label-dropout", c.LabelDropout, "must be in [0, 1)")
-	case !(c.EBMLR >= 0) || !(c.InitLR >= 0) || math.IsInf(c.EBMLR, 0) || math.IsInf(c.InitLR, 0):
-		return fmt.Errorf("train: learning rates %g, %g must be finite and >= 0", c.EBMLR, c.InitLR)
+		return bad("LabelDropout", c.LabelDropout, "must be in [0, 1)")
+	case !(c.EBMLR >= 0) || math.IsInf(c.EBMLR, 0):
+		return bad("EBMLR", c.EBMLR, "must be finite and >= 0")
+	case !(c.InitLR >= 0) || math.IsInf(c.InitLR, 0):
+		return bad("InitLR", c.InitLR, "must be finite and >= 0")
 	case c.EMA < 0 || c.EMA >= 1:
-		return bad("ema", c.EMA, "must be in [0, 1)")
+		return bad("EMA", c.EMA, "must be in [0, 1)")
 	case c.Clip < 0:
-		return bad("clip", c.Clip, "must be >= 0 (0 = no clipping)")
+		return bad("Clip", c.Clip, "must be >= 0 (0 = no clipping)")
 	case !(c.MaxEnergy > 0):
-		return bad("max-energy", c.MaxEnergy, "must be > 0")
+		return bad("MaxEnergy", c.MaxEnergy, "must be > 0")
 	case c.LogEvery < 1:
-		return bad("log-every", c.LogEvery, "must be at least 1")
-	case c.SampleEvery < 0 || c.CheckpointEvery < 0:
-		return fmt.Errorf("train: intervals must be >= 0")
+		return bad("LogEvery", c.LogEvery, "must be at least 1")
+	case c.SampleEvery < 0:
+		return bad("SampleEvery", c.SampleEvery, "must be >= 0 (0 = only at the end)")
+	case c.CheckpointEvery < 0:
+		return bad("CheckpointEvery", c.CheckpointEvery, "must be >= 0 (0 = only at the end)")
 	case c.KeepCheckpoints < 1:
-		return bad("keep-checkpoints", c.KeepCheckpoints, "must be at least 1")
+		return bad("KeepCheckpoints", c.KeepCheckpoints, "must be at least 1")
 	case c.SampleCount < 1:
-		return bad("sample-count", c.SampleCount, "must be at least 1")
+		return bad("SampleCount", c.SampleCount, "must be at least 1")
 	}
 	return nil
 }
@@ -108,79 +114,53 @@ func validWeights(ws []float64) bool {
 	return sum > 0
 }
 
-// Resumable lists the Config fields (by flag name) that a resumed run may change: they
-// steer the optimisation, not the model.
-var Resumable = []string{"iters", "batch", "langevin-steps", "level-weights", "label-dropout", "ebm-lr", "init-lr", "warmup", "ema",
-	"clip", "max-energy", "fused", "log-every", "sample-every", "checkpoint-every", "keep-checkpoints", "sample-count"}
+// Resumable lists the Config fields that a resumed run may change: they steer the
+// optimisation, not the model.
+var Resumable = []string{"Iters", "Batch", "LangevinSteps", "LevelWeights", "LabelDropout", "EBMLR", "InitLR", "EBMWarmup", "InitWarmup",
+	"EMA", "Clip", "MaxEnergy", "Fused", "LogEvery", "SampleEvery", "CheckpointEvery", "KeepCheckpoints", "SampleCount"}
 
-// fixed lists the flags that define the model, with the stored value they must match on resume.
-var fixed = []struct {
-	flag  string
-	value func(Config) string
-}{
-	{"data", func(c Config) string { return c.Data }},
-	{"arch", func(c Config) string { return c.Arch }},
-	{"ebm", func(c Config) string { return c.EBMGraph }},
-	{"initializer", func(c Config) string { return c.InitGraph }},
-	{"io", func(c Config) string { return c.IO }},
-	{"freeze", func(c Config) string { return c.Freeze }},
-	{"conditional", func(c Config) string { return fmt.Sprint(c.Conditional) }},
-	{"levels", func(c Config) string { return fmt.Sprint(c.Levels) }},
-	{"seed", func(c Config) string { return fmt.Sprint(c.Seed) }},
-}
+// fixed lists the Config fields that define the model: given on resume, they must match the
+// stored values.
+var fixed = []string{"Data", "Arch", "EBMGraph", "InitGraph", "IO", "Freeze", "Conditional", "Levels", "Seed"}
 
-// mergeResume returns the stored config with the resumable fields named in set taken from
-// flags, and a description of each change. A model-defining flag named in set whose value
+// mergeResume returns the stored config with the Resumable fields named in set taken from
+// given, and a description of each change. A model-defining field named in set whose value
 // differs from the stored one is an error rather than silently ignored.
-func mergeResume(stored, flags Config, set map[string]bool) (Config, []string, error) {
-	for _, f := range fixed {
-		if set[f.flag] && f.value(flags) != f.value(stored) {
-			return stored, nil, fmt.Errorf("train: --resume: --%s %s differs from the run's %s; the model settings are fixed for a run "+
-				"(start a new run with another --out, or --force to replace this one)", f.flag, f.value(flags), f.value(stored))
+func mergeResume(stored, given Config, set map[string]bool) (Config, []string, error) {
+	was, now := reflect.ValueOf(stored), reflect.ValueOf(given)
+	var unknown []string
+	for name, ok := range set {
+		if _, field := now.Type().FieldByName(name); ok && !field {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return stored, nil, &SettingError{Field: "Options.Set", Value: unknown, Problem: "not Config fields"}
+	}
+	for _, name := range fixed {
+		if g, s := fmt.Sprint(now.FieldByName(name)), fmt.Sprint(was.FieldByName(name)); set[name] && g != s {
+			return stored, nil, configError(name, g, fmt.Sprintf("differs from the run's %s; the model settings are fixed for a run "+
+				"(start a new run in another Options.Out, or use Options.Force to replace this one)", s))
 		}
 	}
 	out := stored
 	if out.MaxEnergy == 0 { // checkpoints written before the field existed
-		out.MaxEnergy = flags.MaxEnergy
+		out.MaxEnergy = given.MaxEnergy
 	}
+	dst := reflect.ValueOf(&out).Elem()
 	var changes []string
-	setI := func(name string, dst *int, v int) {
-		if set[name] && *dst != v {
-			changes = append(changes, fmt.Sprintf("%s %d -> %d", name, *dst, v))
-			*dst = v
+	for _, name := range Resumable {
+		if !set[name] {
+			continue
 		}
-	}
-	setF := func(name string, dst *float64, v float64) {
-		if set[name] && *dst != v {
-			changes = append(changes, fmt.Sprintf("%s %g -> %g", name, *dst, v))
-			*dst = v
+		if a, b := fmt.Sprint(dst.FieldByName(name)), fmt.Sprint(now.FieldByName(name)); a != b {
+			changes = append(changes, fmt.Sprintf("Config.%s %s -> %s", name, a, b))
 		}
+		dst.FieldByName(name).Set(now.FieldByName(name))
 	}
-	setI("iters", &out.Iters, flags.Iters)
-	setI("batch", &out.Batch, flags.Batch)
-	setI("langevin-steps", &out.LangevinSteps, flags.LangevinSteps)
-	if set["level-weights"] && fmt.Sprint(out.LevelWeights) != fmt.Sprint(flags.LevelWeights) {
-		changes = append(changes, fmt.Sprintf("level-weights %v -> %v", out.LevelWeights, flags.LevelWeights))
-		out.LevelWeights = flags.LevelWeights
-	}
-	setF("label-dropout", &out.LabelDropout, flags.LabelDropout)
-	setF("ebm-lr", &out.EBMLR, flags.EBMLR)
-	setF("init-lr", &out.InitLR, flags.InitLR)
-	setI("warmup", &out.EBMWarmup, flags.EBMWarmup)
-	setI("warmup", &out.InitWarmup, flags.InitWarmup)
-	setF("ema", &out.EMA, flags.EMA)
-	setF("clip", &out.Clip, flags.Clip)
-	setF("max-energy", &out.MaxEnergy, flags.MaxEnergy)
-	setI("log-every", &out.LogEvery, flags.LogEvery)
-	setI("sample-every", &out.SampleEvery, flags.SampleEvery)
-	setI("checkpoint-every", &out.CheckpointEvery, flags.CheckpointEvery)
-	setI("keep-checkpoints", &out.KeepCheckpoints, flags.KeepCheckpoints)
-	setI("sample-count", &out.SampleCount, flags.SampleCount)
-	if set["fused"] {
-		if out.Fused != flags.Fused {
-			changes = append(changes, fmt.Sprintf("fused %v -> %v", out.Fused, flags.Fused))
-		}
-		out.Fused, out.FusedSet = flags.Fused, true
+	if set["Fused"] {
+		out.FusedSet = true
 	}
 	return out, changes, nil
 }

@@ -146,7 +146,7 @@ func verifyReplicas(g Group, st *State) error {
 	}
 	for r, s := range sums {
 		if s != sums[0] {
-			return fmt.Errorf("train: at step %d the parameters of rank %d differ from rank 0's (checksum %016x, rank 0 %016x); the ranks no longer train one model: stop and --resume from the last checkpoint",
+			return fmt.Errorf("train: at step %d the parameters of rank %d differ from rank 0's (checksum %016x, rank 0 %016x); the ranks no longer train one model: stop, then continue from the last checkpoint with Options.Resume",
 				st.Step, r, s, sums[0])
 		}
 	}

@@ -54,7 +54,7 @@ func (t *trainer) newBatch(n int) *batch {
 		b.globalLabels = make([]int64, size*n)
 	}
 	for _, name := range t.dropout {
-		s := t.initFwd.inputs[name].Shape()
+		s := append([]int(nil), t.initFwd.Inputs[name]...)
 		s[0] = n
 		b.dropoutShape[name] = s
 		b.dropout[name] = make([]float32, tensor.Shape(s).Size())
@@ -183,8 +183,8 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	// A runaway EBM (Langevin chains escaping to ever lower energies) stays finite for a long
 	// time while it destroys the model: stop while the last checkpoints are still good.
 	if f := math.Max(math.Abs(m.FPos), math.Abs(m.FNeg)); f > t.cfg.MaxEnergy {
-		return m, fmt.Errorf("train: diverged at step %d: mean energies f+ = %.4g, f- = %.4g exceed --max-energy %g; "+
-			"the checkpoints hold the last good state: --resume with a lower --ebm-lr", step+1, m.FPos, m.FNeg, t.cfg.MaxEnergy)
+		return m, fmt.Errorf("train: diverged at step %d: mean energies f+ = %.4g, f- = %.4g exceed Config.MaxEnergy %g; "+
+			"the checkpoints hold the last good state: continue with Options.Resume and a lower Config.EBMLR", step+1, m.FPos, m.FNeg, t.cfg.MaxEnergy)
 	}
 	grads, err := gradsOf(out, t.st.EBM, step+1, "EBM")
 	if err != nil {

@@ -21,13 +21,14 @@ var ErrLocked = errors.New("the run folder is in use")
 // runLock is a held run-folder lock.
 type runLock struct{ f *os.File }
 
-// lockRun takes the lock of the run folder out, which must exist. When another process holds
-// it, the error wraps ErrLocked and names that process.
+// lockRun takes the lock of the run folder out, which must exist. Its errors are
+// *SettingError of Options.Out; when another process holds the lock, the error wraps
+// ErrLocked and names that process.
 func lockRun(out string) (*runLock, error) {
 	path := filepath.Join(out, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("train: --out %s: lock: %w", out, err)
+		return nil, &SettingError{Field: "Options.Out", Value: out, Problem: "lock", Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -38,16 +39,17 @@ func lockRun(out string) (*runLock, error) {
 					holder = fmt.Sprintf("another trainer (PID %d)", pid)
 				}
 			}
-			return nil, fmt.Errorf("train: --out %s: %w: %s is training into it; wait for it to end or stop it first", out, ErrLocked, holder)
+			return nil, &SettingError{Field: "Options.Out", Value: out,
+				Err: fmt.Errorf("%w: %s is training into it; wait for it to end or stop it first", ErrLocked, holder)}
 		}
-		return nil, fmt.Errorf("train: --out %s: lock: %w", out, err)
+		return nil, &SettingError{Field: "Options.Out", Value: out, Problem: "lock", Err: err}
 	}
 	if err := f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("train: --out %s: lock: %w", out, err)
+		return nil, &SettingError{Field: "Options.Out", Value: out, Problem: "lock", Err: err}
 	}
 	return &runLock{f: f}, nil
 }

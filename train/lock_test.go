@@ -40,8 +40,10 @@ func TestSecondTrainerRefused(t *testing.T) {
 		var log bytes.Buffer
 		o.Session, o.Stdout = sess, &log
 		err := Run(context.Background(), cfg, o)
-		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", os.Getpid())) {
-			t.Errorf("second trainer (resume %v, force %v): %v, want ErrLocked naming PID %d", o.Resume, o.Force, err, os.Getpid())
+		var se *SettingError
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", os.Getpid())) ||
+			!errors.As(err, &se) || se.Field != "Options.Out" || !strings.HasPrefix(err.Error(), "train: Options.Out "+out+": ") {
+			t.Errorf("second trainer (resume %v, force %v): %v, want ErrLocked naming PID %d in a SettingError of Options.Out", o.Resume, o.Force, err, os.Getpid())
 		}
 		if log.Len() > 0 {
 			t.Errorf("the refused trainer printed %q", log.String())
@@ -53,7 +55,7 @@ func TestSecondTrainerRefused(t *testing.T) {
 	}
 	st := latest(t, out)
 	cfg.Iters = st.Step + 1
-	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Session: sess, Set: map[string]bool{"iters": true}}); err != nil {
+	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Session: sess, Set: map[string]bool{"Iters": true}}); err != nil {
 		t.Fatalf("resume after the first ended: %v", err)
 	}
 }

@@ -24,6 +24,6 @@ func checkMemory(cfg Config, dim int) error {
 	if need <= avail {
 		return nil
 	}
-	return fmt.Errorf("train: --batch %d: a batch of %d samples of %d values needs about %.1f GB, but the system has %.1f GB available; use a smaller --batch",
-		cfg.Batch, cfg.Batch, dim, float64(need)/1e9, float64(avail)/1e9)
+	return configError("Batch", cfg.Batch, fmt.Sprintf("a batch of %d samples of %d values needs about %.1f GB, but the system has %.1f GB available; use a smaller Config.Batch",
+		cfg.Batch, dim, float64(need)/1e9, float64(avail)/1e9))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/infer/plot"
 	"github.com/cdrl-go/cdrl/models/bundle"
+	"github.com/cdrl-go/cdrl/models/cdrl"
 	"github.com/cdrl-go/cdrl/runtime/atomicfile"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
@@ -28,8 +29,9 @@ type Options struct {
 	Resume bool
 	// Force starts afresh in an existing, non-empty Out (its old checkpoints are removed).
 	Force bool
-	// Set names the flags the user gave explicitly. On resume the Resumable ones replace the
-	// stored values, and a model-defining one (data, arch, seed, ...) must match the run's.
+	// Set names the Config fields given explicitly ("Iters", "LangevinSteps", ...). On resume
+	// the Resumable ones replace the stored values, and a model-defining one (Data, Arch,
+	// Seed, ...) must match the run's. A name that is not a Config field is an error.
 	Set map[string]bool
 	// Session configures ONNX Runtime (provider and threads).
 	Session ort.SessionConfig
@@ -58,12 +60,12 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return follow(ctx, o.Session, g)
 	}
 	if o.Out == "" {
-		return fmt.Errorf("train: --out: no folder given")
+		return &SettingError{Field: "Options.Out", Value: "", Problem: "no folder given"}
 	}
 	_, statErr := os.Stat(o.Out)
 	created := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return fmt.Errorf("train: --out: %w", err)
+		return &SettingError{Field: "Options.Out", Err: err}
 	}
 	lock, err := lockRun(o.Out)
 	if err != nil {
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	case o.Resume:
 		path, err := LatestCheckpoint(ckptDir)
 		if errors.Is(err, ErrNoCheckpoint) {
-			return fmt.Errorf("train: --resume: %w in %s; start without --resume", ErrNoCheckpoint, ckptDir)
+			return &SettingError{Field: "Options.Resume", Err: fmt.Errorf("%w in %s; start without Options.Resume", ErrNoCheckpoint, ckptDir)}
 		}
 		if err != nil {
 			return err
@@ -101,12 +103,12 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		}
 		recovered, err := bundle.Recover(filepath.Join(o.Out, "model"))
 		if err != nil {
-			return fmt.Errorf("train: --resume: %w", err)
+			return fmt.Errorf("train: resuming: %w", err)
 		}
 		for _, dir := range []string{o.Out, ckptDir, filepath.Join(o.Out, "samples")} {
 			stale, err := atomicfile.RemoveStale(dir)
 			if err != nil {
-				return fmt.Errorf("train: --resume: %w", err)
+				return fmt.Errorf("train: resuming: %w", err)
 			}
 			for _, path := range stale {
 				recovered = append(recovered, "removed the unfinished file "+path)
@@ -125,11 +127,12 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	default:
 		if !onlyLock(o.Out) {
 			if !o.Force {
-				return fmt.Errorf("train: --out %s exists and is not empty; pass --resume to continue it or --force to start afresh", o.Out)
+				return &SettingError{Field: "Options.Out", Value: o.Out,
+					Problem: "exists and is not empty; use Options.Resume to continue it or Options.Force to start afresh"}
 			}
 			for _, sub := range []string{"checkpoint", "samples", "model", "metrics.jsonl"} {
 				if err := os.RemoveAll(filepath.Join(o.Out, sub)); err != nil {
-					return fmt.Errorf("train: --force: %w", err)
+					return fmt.Errorf("train: starting afresh: %w", err)
 				}
 			}
 		}
@@ -138,11 +141,11 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 		return err
 	}
 	if st != nil && st.Step >= cfg.Iters {
-		return fmt.Errorf("train: the checkpoint is at step %d; raise --iters above it to train further", st.Step)
+		return configError("Iters", cfg.Iters, fmt.Sprintf("the checkpoint is at step %d; raise Config.Iters above it to train further", st.Step))
 	}
 	ds, err := data.Open(cfg.Data)
 	if err != nil {
-		return fmt.Errorf("train: --data: %w", err)
+		return &SettingError{Field: "Config.Data", Err: err}
 	}
 	if err := checkMemory(cfg, tensor.Shape(ds.Shape()).Size()); err != nil {
 		return err
@@ -158,7 +161,7 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	if _, err := shareState(g, t.st); err != nil {
 		return err
 	}
-	x, err := newExporter(t.nets, t.levels)
+	x, err := t.nets.Exporter(t.levels)
 	if err != nil {
 		return err
 	}
@@ -197,7 +200,7 @@ func follow(ctx context.Context, sess ort.SessionConfig, g Group) error {
 
 // loop trains until the configured iterations are done or any rank is interrupted, then
 // writes the final checkpoint, metrics and bundle (rank 0; x and metrics are nil elsewhere).
-func (t *trainer) loop(ctx context.Context, o Options, x *exporter, metrics *metricsLog) error {
+func (t *trainer) loop(ctx context.Context, o Options, x *cdrl.Exporter, metrics *metricsLog) error {
 	cfg := t.cfg
 	ckptDir := filepath.Join(o.Out, "checkpoint")
 	writer := t.group.Rank() == 0
@@ -230,7 +233,7 @@ func (t *trainer) loop(ctx context.Context, o Options, x *exporter, metrics *met
 			if err := finish("interrupted"); err != nil {
 				return err
 			}
-			return fmt.Errorf("train: interrupted; continue with --resume: %w", context.Canceled)
+			return fmt.Errorf("train: interrupted; continue with Options.Resume: %w", context.Canceled)
 		}
 		m, err := t.step(context.WithoutCancel(ctx), b)
 		if err != nil {
@@ -271,7 +274,7 @@ func (t *trainer) loop(ctx context.Context, o Options, x *exporter, metrics *met
 
 // checkpoint saves the state and the EMA bundle (rank 0), after checking that every rank
 // holds the same parameters.
-func (t *trainer) checkpoint(dir string, x *exporter, out string) error {
+func (t *trainer) checkpoint(dir string, x *cdrl.Exporter, out string) error {
 	if err := t.snapshot(); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func TestResumeRecoversBundleWrite(t *testing.T) {
 	}
 	var log bytes.Buffer
 	cfg.Iters++
-	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Session: sess, Stdout: &log, Set: map[string]bool{"iters": true}}); err != nil {
+	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Session: sess, Stdout: &log, Set: map[string]bool{"Iters": true}}); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	for _, want := range []string{"removed the unfinished bundle", "put the previous bundle back"} {
@@ -83,7 +84,7 @@ func TestResumeRecoversBundleWrite(t *testing.T) {
 }
 
 // TestBatchTooLargeForMemory checks that a batch whose buffers cannot fit in the available
-// memory is refused before any program is built, naming --batch, and leaves no run folder.
+// memory is refused before any program is built, naming Config.Batch, and leaves no run folder.
 func TestBatchTooLargeForMemory(t *testing.T) {
 	if _, ok := infer.AvailableMemory(); !ok {
 		t.Skip("this system does not report its available memory")
@@ -92,10 +93,44 @@ func TestBatchTooLargeForMemory(t *testing.T) {
 	cfg.Batch = 1 << 40
 	out := filepath.Join(t.TempDir(), "run")
 	err := Run(context.Background(), cfg, Options{Out: out})
-	if err == nil || !strings.Contains(err.Error(), "--batch 1099511627776") || !strings.Contains(err.Error(), "available") {
-		t.Fatalf("got %v, want a refusal naming --batch", err)
+	var se *SettingError
+	if !errors.As(err, &se) || se.Field != "Config.Batch" || !strings.HasPrefix(err.Error(), "train: Config.Batch 1099511627776: ") ||
+		!strings.Contains(err.Error(), "available; use a smaller Config.Batch") {
+		t.Fatalf("got %v, want a refusal naming Config.Batch", err)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("the refused run left %s", out)
+	}
+}
+
+// TestOutFolderErrors checks the refusals about the run folder that come before any training:
+// each is a SettingError naming the Options or Config field, with advice in the same terms.
+func TestOutFolderErrors(t *testing.T) {
+	full := t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "keep.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyToy()
+	cases := []struct {
+		name  string
+		o     Options
+		field string
+		want  string
+		is    error
+	}{
+		{"no folder", Options{}, "Options.Out", `train: Options.Out "": no folder given`, nil},
+		{"not empty", Options{Out: full}, "Options.Out",
+			"train: Options.Out " + full + ": exists and is not empty; use Options.Resume to continue it or Options.Force to start afresh", nil},
+		{"no checkpoint", Options{Out: t.TempDir(), Resume: true}, "Options.Resume", "; start without Options.Resume", ErrNoCheckpoint},
+	}
+	for _, c := range cases {
+		err := Run(context.Background(), cfg, c.o)
+		var se *SettingError
+		if !errors.As(err, &se) || se.Field != c.field || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "--") {
+			t.Errorf("%s: got %v, want a SettingError of %s saying %q", c.name, err, c.field, c.want)
+		}
+		if c.is != nil && !errors.Is(err, c.is) {
+			t.Errorf("%s: %v does not wrap %v", c.name, err, c.is)
+		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 
@@ -38,6 +40,22 @@ func dflt(field func(train.Config) any) string {
 		return toy
 	}
 	return toy + " for 2-D data, " + img + " for images"
+}
+
+// settingFlags maps each train setting that has a flag to that flag: package train names its
+// settings by their Go fields ("Config.Batch", "Options.Resume"), in its errors and in the
+// changes a resume reports, and cdrl-train shows them as the flags the user types (flagWords).
+// Config fields without a flag are listed in main_test.go's noFlag; a test keeps the two
+// complete. --warmup sets both warmups.
+var settingFlags = map[string]string{
+	"Config.Data": "data", "Config.Arch": "arch", "Config.EBMGraph": "ebm", "Config.InitGraph": "initializer",
+	"Config.IO": "io", "Config.Freeze": "freeze", "Config.Conditional": "conditional", "Config.LabelDropout": "label-dropout",
+	"Config.Levels": "levels", "Config.LangevinSteps": "langevin-steps", "Config.Seed": "seed", "Config.LevelWeights": "level-weights",
+	"Config.Iters": "iters", "Config.Batch": "batch", "Config.EBMLR": "ebm-lr", "Config.InitLR": "init-lr",
+	"Config.EBMWarmup": "warmup", "Config.InitWarmup": "warmup", "Config.EMA": "ema", "Config.Clip": "clip",
+	"Config.MaxEnergy": "max-energy", "Config.Fused": "fused", "Config.LogEvery": "log-every", "Config.SampleEvery": "sample-every",
+	"Config.CheckpointEvery": "checkpoint-every", "Config.KeepCheckpoints": "keep-checkpoints", "Config.SampleCount": "sample-count",
+	"Options.Out": "out", "Options.Resume": "resume", "Options.Force": "force",
 }
 
 func newApp() *ucli.App {
@@ -123,14 +141,13 @@ shared among its processes; --device cuda gives each process the GPU of its loca
 			if world.Size() > 1 && sess.Provider == "cuda" {
 				sess.Provider = fmt.Sprintf("cuda:%d", world.LocalRank()) // one GPU per rank on its machine
 			}
-			set := map[string]bool{}
-			for _, name := range c.FlagNames() {
-				set[name] = c.IsSet(name)
-			}
 			err = train.Run(c.Context, cfg, train.Options{
 				Out: c.String("out"), Resume: c.Bool("resume"), Force: c.Bool("force"),
-				Set: set, Session: sess, Stdout: c.App.Writer, Group: world,
+				Set: setFields(c), Session: sess, Stdout: flagWriter{c.App.Writer}, Group: world,
 			})
+			if err != nil {
+				err = flagError{err}
+			}
 			if err != nil && world.Size() > 1 && !errors.Is(err, context.Canceled) {
 				// The other ranks may wait in a collective call for this one: end the job.
 				fmt.Fprintf(c.App.ErrWriter, "cdrl-train: rank %d of %d: %v\n", world.Rank(), world.Size(), err)
@@ -139,6 +156,52 @@ shared among its processes; --device cuda gives each process the GPU of its loca
 			return err
 		},
 	}
+}
+
+// setFields names the Config fields whose flags were given (train.Options.Set).
+func setFields(c *ucli.Context) map[string]bool {
+	set := map[string]bool{}
+	for field, flag := range settingFlags {
+		if name, ok := strings.CutPrefix(field, "Config."); ok && c.IsSet(flag) {
+			set[name] = true
+		}
+	}
+	return set
+}
+
+// fieldRef matches a qualified train setting, "Config.Batch" or "Options.Out".
+var fieldRef = regexp.MustCompile(`\b(?:Config|Options)\.[A-Z][A-Za-z0-9]*\b`)
+
+// flagWords rewrites the train settings named in s as the flags that set them; a setting
+// without a flag stays as it is.
+func flagWords(s string) string {
+	return fieldRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if flag, ok := settingFlags[ref]; ok {
+			return "--" + flag
+		}
+		return ref
+	})
+}
+
+// flagError is an error of train.Run worded with cdrl-train's flags; errors.Is and errors.As
+// see the error it wraps.
+type flagError struct{ err error }
+
+func (e flagError) Error() string { return flagWords(e.err.Error()) }
+func (e flagError) Unwrap() error { return e.err }
+
+// flagWriter passes train.Run's progress lines on, worded with cdrl-train's flags. train
+// writes each line with one call, so a setting's name is never split across writes.
+type flagWriter struct{ w io.Writer }
+
+func (f flagWriter) Write(p []byte) (int, error) {
+	if !fieldRef.Match(p) {
+		return f.w.Write(p)
+	}
+	if _, err := io.WriteString(f.w, flagWords(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // threadsPerRank shares this machine's cores among the job's processes on it, so that ranks on

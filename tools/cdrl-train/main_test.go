@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,23 +95,55 @@ func TestKilledRunResumesExactly(t *testing.T) {
 		a := args(killed)
 		if _, err := train.LatestCheckpoint(filepath.Join(killed, "checkpoint")); err == nil {
 			a = append(a, "--resume")
+		} else if _, err := os.Stat(killed); err == nil {
+			a = append(a, "--force") // killed before its first checkpoint: start again
 		}
 		cmd := exec.Command(bin, a...)
+		var log, stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("run %d ended with %v before its kill", try, err)
+		// The kill is timed from the start of training, not of the process: starting (building
+		// the programs) takes longer on a busy machine, and kills during it test nothing.
+		training, scanned := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(scanned)
+			sc := bufio.NewScanner(stdout)
+			for started := false; sc.Scan(); {
+				log.WriteString(sc.Text() + "\n")
+				if !started && strings.HasPrefix(sc.Text(), "training ") {
+					close(training)
+					started = true
+				}
 			}
-			t.Logf("run %d finished before its kill", try)
-		case <-time.After(time.Duration(200+rng.IntN(600)) * time.Millisecond):
-			cmd.Process.Kill()
-			<-done
-			kills++
+		}()
+		done := make(chan error, 1)
+		go func() {
+			<-scanned
+			done <- cmd.Wait()
+		}()
+		delay := time.Duration(200+rng.IntN(600)) * time.Millisecond
+		for waiting, kill := true, (<-chan time.Time)(nil); waiting; {
+			select {
+			case <-training:
+				training, kill = nil, time.After(delay)
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("run %d ended with %v before its kill:\n%s%s", try, err, log.String(), stderr.String())
+				}
+				t.Logf("run %d finished before its kill", try)
+				waiting = false
+			case <-kill:
+				cmd.Process.Kill()
+				<-done
+				kills++
+				waiting = false
+			}
 		}
 		if _, err := train.LatestCheckpoint(filepath.Join(killed, "checkpoint")); err == nil && latest(t, killed).Step >= iters {
 			break
@@ -237,11 +271,11 @@ func TestOutFolderRules(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"existing out", tinyArgs(out, 5), "--force"},
+		{"existing out", tinyArgs(out, 5), "train: --out " + out + ": exists and is not empty; use --resume to continue it or --force to start afresh"},
 		{"resume without checkpoint", append(tinyArgs(t.TempDir(), 5), "--resume"), "cdrl-train: train: --resume: no checkpoint in "},
 		{"bad data", []string{"--data", "nope", "--out", t.TempDir()}, "nope"},
 		{"bad arch", append(tinyArgs(t.TempDir(), 5), "--arch", "huge"), "huge"},
-		{"bad batch", append(tinyArgs(t.TempDir(), 5), "--batch", "0"), "--batch"},
+		{"bad batch", append(tinyArgs(t.TempDir(), 5), "--batch", "0"), "train: --batch 0: must be at least 1"},
 		{"conditional toy", append(tinyArgs(t.TempDir(), 5), "--conditional"), "--conditional"},
 		{"level weights not numbers", append(tinyArgs(t.TempDir(), 5), "--level-weights", "1,x"), `--level-weights "1,x": "x" is not a finite weight`},
 		{"level weights count", append(tinyArgs(t.TempDir(), 5), "--level-weights", "1,2"), "one weight per transition (6)"},
@@ -250,8 +284,8 @@ func TestOutFolderRules(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			code := cli.Run(context.Background(), newApp(), append([]string{"cdrl-train"}, c.args...), &stderr)
-			if code == 0 || !strings.Contains(stderr.String(), c.want) {
-				t.Errorf("exit %d, stderr %q; want an error mentioning %q", code, stderr.String(), c.want)
+			if code == 0 || !strings.Contains(stderr.String(), c.want) || fieldRef.MatchString(stderr.String()) {
+				t.Errorf("exit %d, stderr %q; want an error mentioning %q, in flags", code, stderr.String(), c.want)
 			}
 		})
 	}
@@ -273,7 +307,7 @@ func TestResumeFlags(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if code, _, stderr := run(append(tinyArgs(out, 20), "--resume", "--arch", "toy-official")...); code == 0 ||
-		!strings.Contains(stderr, "--arch toy-official differs from the run's toy-small") {
+		!strings.Contains(stderr, "--arch toy-official: differs from the run's toy-small") {
 		t.Errorf("resume with another --arch: exit %d, stderr %q; want an error naming --arch and both values", code, stderr)
 	}
 	if code, _, stderr := run(append(tinyArgs(out, 20), "--resume", "--seed", "7")...); code == 0 || !strings.Contains(stderr, "--seed 7") {
@@ -284,8 +318,8 @@ func TestResumeFlags(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resume without --data: exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"changed: langevin-steps 2 -> 3", "changed: batch 32 -> 16", "changed: iters 10 -> 20",
-		"changed: level-weights [] -> [1 1 1 3 3 3]"} {
+	for _, want := range []string{"changed: --langevin-steps 2 -> 3", "changed: --batch 32 -> 16", "changed: --iters 10 -> 20",
+		"changed: --level-weights [] -> [1 1 1 3 3 3]"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("resume output lacks %q:\n%s", want, stdout)
 		}
@@ -431,5 +465,83 @@ func TestArchDefaults(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%v: arch, batch, K, init warmup offset, lrs, EMA = %v, want %v", tc.args, got, want)
 		}
+	}
+}
+
+// noFlag lists the train.Config and train.Options fields that cdrl-train has no flag for.
+var noFlag = map[string]bool{
+	"Config.LogSNRMin": true, "Config.LogSNRMax": true, "Config.StepMode": true, // the preset's schedule and step sizes
+	"Config.InitWarmupOffset": true, // the preset's
+	"Config.FusedSet":         true, // whether --fused was given
+	"Options.Set":             true, "Options.Session": true, "Options.Stdout": true, "Options.Group": true,
+}
+
+// TestSettingFlagsComplete checks that every field of train.Config and train.Options is either
+// in settingFlags, with a flag that exists, or in noFlag, and not both.
+func TestSettingFlagsComplete(t *testing.T) {
+	flags := map[string]bool{}
+	for _, f := range newApp().Flags {
+		for _, name := range f.Names() {
+			flags[name] = true
+		}
+	}
+	fields := map[string]bool{}
+	for _, typ := range []reflect.Type{reflect.TypeOf(train.Config{}), reflect.TypeOf(train.Options{})} {
+		for i := range typ.NumField() {
+			field := typ.Name() + "." + typ.Field(i).Name
+			fields[field] = true
+			flag, ok := settingFlags[field]
+			switch {
+			case ok && noFlag[field]:
+				t.Errorf("%s is in settingFlags (--%s) and in noFlag", field, flag)
+			case ok && !flags[flag]:
+				t.Errorf("%s maps to --%s, which cdrl-train does not declare", field, flag)
+			case !ok && !noFlag[field]:
+				t.Errorf("%s is in neither settingFlags nor noFlag", field)
+			}
+		}
+	}
+	for field := range settingFlags {
+		if !fields[field] {
+			t.Errorf("settingFlags names %s, which is not a field of train.Config or train.Options", field)
+		}
+	}
+	for field := range noFlag {
+		if !fields[field] {
+			t.Errorf("noFlag names %s, which is not a field of train.Config or train.Options", field)
+		}
+	}
+}
+
+// TestFlagWords checks the rewriting of train's field references into flags.
+func TestFlagWords(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"train: Config.Batch 0: must be at least 1", "train: --batch 0: must be at least 1"},
+		{"train: Options.Out runs/x: exists and is not empty; use Options.Resume to continue it or Options.Force to start afresh",
+			"train: --out runs/x: exists and is not empty; use --resume to continue it or --force to start afresh"},
+		{"exceed Config.MaxEnergy 1e-06; continue with Options.Resume and a lower Config.EBMLR",
+			"exceed --max-energy 1e-06; continue with --resume and a lower --ebm-lr"},
+		{"changed: Config.EBMWarmup 200 -> 1", "changed: --warmup 200 -> 1"},
+		{"Config.InitWarmupOffset 5, Config.LogSNRMin 9: no flags", "Config.InitWarmupOffset 5, Config.LogSNRMin 9: no flags"},
+		{"MyConfig.Batch, Config.Batches", "MyConfig.Batch, Config.Batches"},
+		{"nothing to rewrite", "nothing to rewrite"},
+	} {
+		if got := flagWords(c.in); got != c.want {
+			t.Errorf("flagWords(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	var b bytes.Buffer
+	w := flagWriter{&b}
+	for _, line := range []string{"resuming at step 3\n", "  changed: Config.Iters 3 -> 5\n"} {
+		if n, err := w.Write([]byte(line)); n != len(line) || err != nil {
+			t.Errorf("Write(%q) = %d, %v; want %d, nil", line, n, err, len(line))
+		}
+	}
+	if want := "resuming at step 3\n  changed: --iters 3 -> 5\n"; b.String() != want {
+		t.Errorf("flagWriter wrote %q, want %q", b.String(), want)
+	}
+	err := flagError{fmt.Errorf("train: Options.Out runs/x: %w", train.ErrLocked)}
+	if !errors.Is(err, train.ErrLocked) || err.Error() != "train: --out runs/x: the run folder is in use" {
+		t.Errorf("flagError %q: want it to read in flags and to wrap train.ErrLocked", err)
 	}
 }
