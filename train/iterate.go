@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/cdrl"
 	"github.com/cdrl-go/cdrl/runtime/ort"
@@ -22,12 +23,13 @@ type batch struct {
 	x, eps             []float32 // data and the shared noise
 	labels, level      []int64
 	ts                 []int
-	xt, xprev, pos     []float32 // x_t, x_{t-1}, y+ = sqrt(m) x_{t-1}
-	yMean, initNoise   []float32 // initializer mean and sqrt(btilde m) xi
-	y, y0, grad, noise []float32 // Langevin state, its start, df/dy, step noise
-	neg                []float32 // y- = sqrt(m) x_neg
-	dropout            map[string][]float32
+	xt, xprev, pos     []float32            // x_t, x_{t-1}, y+ = sqrt(m) x_{t-1}
+	yMean, initNoise   []float32            // initializer mean and sqrt(btilde m) xi
+	y, y0, grad, noise []float32            // Langevin state, its start, df/dy, step noise
+	neg                []float32            // y- = sqrt(m) x_neg
+	dropout            map[string][]float32 // the initializer's dropout draws, by input (fed masks)
 	dropoutShape       map[string][]int
+	dropoutKey         []int64   // per-sample keys of the initializer's dropout masks (keyed masks)
 	fusedNoise         []float32 // (K, N, ...) for the fused program
 	// globalX and globalLabels hold the whole global batch's data when the group has several
 	// processes: every rank draws it from the one seeded sequence and keeps its slice.
@@ -44,7 +46,7 @@ func (t *trainer) newBatch(n int) *batch {
 		ts: make([]int, n), xt: make([]float32, d), xprev: make([]float32, d), pos: make([]float32, d),
 		yMean: make([]float32, d), initNoise: make([]float32, d), y: make([]float32, d), y0: make([]float32, d),
 		grad: make([]float32, d), noise: make([]float32, d), neg: make([]float32, d),
-		dropout: map[string][]float32{}, dropoutShape: map[string][]int{},
+		dropout: map[string][]float32{}, dropoutShape: map[string][]int{}, dropoutKey: make([]int64, n),
 		streams: make([]rand.PCG, n), rngs: make([]*rand.Rand, n)}
 	for i := range b.rngs {
 		b.rngs[i] = rand.New(&b.streams[i])
@@ -123,6 +125,9 @@ func (t *trainer) iterate(ctx context.Context, b *batch) (Metrics, error) {
 	initFeeds := map[string]*tensor.Tensor{cdrl.InputX: tensor.FromFloat32(b.xt, shape...), cdrl.InputLevel: levelT, cdrl.InputClass: classT}
 	for name, u := range b.dropout {
 		initFeeds[name] = tensor.FromFloat32(u, b.dropoutShape[name]...)
+	}
+	if t.dropoutKey != "" {
+		initFeeds[t.dropoutKey] = tensor.FromInt64(b.dropoutKey, b.n)
 	}
 	initVals := tensors(t.st.Init)
 	out, err := t.initFwd.run(ctx, initFeeds, initVals)
@@ -333,7 +338,8 @@ func (t *trainer) drawData(b *batch, seed uint64) error {
 
 // drawSamples seeds every sample's stream from the iteration's seed and its global index and
 // draws, in this order: the label dropout, the transition, the shared noise eps, the
-// initializer's injected noise and the sample's rows of the dropout masks. The Langevin noise
+// initializer's injected noise and the sample's rows of the dropout draws, or the key the
+// graphs draw its dropout masks from. The Langevin noise
 // follows from the same stream (refine). A sample's noise thus depends on its global index,
 // not on which rank holds it.
 func (t *trainer) drawSamples(b *batch, seed uint64) {
@@ -354,6 +360,9 @@ func (t *trainer) drawSamples(b *batch, seed uint64) {
 			for j := i * row; j < (i+1)*row; j++ {
 				u[j] = rng.Float32()
 			}
+		}
+		if t.dropoutKey != "" {
+			b.dropoutKey[i] = rng.Int64N(nn.CounterKeyLimit)
 		}
 	})
 }

@@ -123,3 +123,51 @@ func TestFuseSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyedDropout runs the initializer with the dropout masks drawn in its programs from a
+// key per sample (the GPU's choice) on the CPU: the programs take one key per sample instead of
+// the draws, the initializer's runs hand over far fewer bytes, the losses stay finite, and the
+// same seed gives the same parameters.
+func TestKeyedDropout(t *testing.T) {
+	cfg := Defaults("mnist")
+	cfg.Arch, cfg.Batch, cfg.LangevinSteps, cfg.Conditional = "mnist-m", 4, 2, true
+	run := func(keyed bool) (*trainer, Metrics) {
+		defer func(f func(string) bool) { keyedDropout = f }(keyedDropout)
+		keyedDropout = func(string) bool { return keyed }
+		tr := newTestTrainer(t, cfg)
+		b := tr.newBatch(cfg.Batch)
+		var m Metrics
+		for range 2 {
+			var err error
+			if m, err = tr.step(context.Background(), b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return tr, m
+	}
+	fed, mf := run(false)
+	keyed, mk := run(true)
+	again, _ := run(true)
+	if len(fed.dropout) == 0 || fed.dropoutKey != "" {
+		t.Fatalf("fed masks: inputs %v, key %q", fed.dropout, fed.dropoutKey)
+	}
+	if len(keyed.dropout) != 0 || keyed.dropoutKey == "" {
+		t.Fatalf("keyed masks: inputs %v, key %q", keyed.dropout, keyed.dropoutKey)
+	}
+	in := func(m Metrics) int64 { return m.ProgramTraffic[keyed.initFwd.Name].BytesIn }
+	if in(mk)*2 > in(mf) {
+		t.Errorf("the initializer forward takes %d bytes with keyed masks, %d with fed ones", in(mk), in(mf))
+	}
+	for _, v := range []float64{mk.EBMLoss, mk.InitLoss} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("keyed masks: losses %g, %g", mk.EBMLoss, mk.InitLoss)
+		}
+	}
+	for i := range keyed.st.Init.Data {
+		for j, x := range keyed.st.Init.Data[i] {
+			if x != again.st.Init.Data[i][j] {
+				t.Fatalf("keyed masks: initializer param %s differs between two runs with the same seed", keyed.st.Init.Names[i])
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/graphs/gradcheck"
+	"github.com/cdrl-go/cdrl/graphs/nn"
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 )
@@ -305,4 +306,35 @@ func TestUnusedInputRuns(t *testing.T) {
 		"class": tensor.FromInt64([]int64{0, 4}, 2),
 	}
 	runAndCompare(t, model, feeds, nil, g.Outputs(), roundTripTol)
+}
+
+// TestCounterUniformInORT checks that ONNX Runtime computes nn.CounterUniform's integer hash
+// exactly: its draws equal the Go reference bit for bit, so masks made in a graph on one
+// provider are the masks the reference describes.
+func TestCounterUniformInORT(t *testing.T) {
+	g := graphs.New("counter uniform")
+	key := graphs.Input(g, "key", tensor.Int64, -1)
+	shape := []int{4, 8, 8}
+	g.Output("u", nn.CounterUniform(key, 3, shape))
+	model, err := Marshal(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []int64{0, 1, 987654321, nn.CounterKeyLimit - 1}
+	out, err := openORT(t, model).Run(context.Background(), map[string]*tensor.Tensor{"key": tensor.FromInt64(keys, len(keys))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := out["u"].Float32
+	per := tensor.Shape(shape).Size()
+	if len(u) != len(keys)*per {
+		t.Fatalf("%d draws, want %d", len(u), len(keys)*per)
+	}
+	for n, k := range keys {
+		for e := 0; e < per; e++ {
+			if got, want := u[n*per+e], nn.CounterUniformAt(k, 3, e); got != want {
+				t.Fatalf("key %d element %d: ONNX Runtime %v, reference %v", k, e, got, want)
+			}
+		}
+	}
 }

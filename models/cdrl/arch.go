@@ -42,8 +42,8 @@ func Arch(name string, shape []int, classes int, seed int64) (Nets, error) {
 			}
 			return net.Build(s, x, t, ebm.Cond{Class: class})
 		},
-		Init: func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, train bool) *graphs.Value {
-			net, err := withInit(i, classes, train)
+		Init: func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, dropout Dropout) *graphs.Value {
+			net, err := withInit(i, classes, dropout)
 			if err != nil {
 				s.G.Fail(err)
 				return nil
@@ -83,13 +83,13 @@ func withEBM(n ebm.Network, classes int, spectral bool) (ebm.Network, error) {
 	return nil, fmt.Errorf("cdrl: unknown EBM config %T", n)
 }
 
-func withInit(n unet.Network, classes int, train bool) (unet.Network, error) {
+func withInit(n unet.Network, classes int, dropout Dropout) (unet.Network, error) {
 	switch c := n.(type) {
 	case unet.ToyConfig:
 		c.Classes = classes
 		return c, nil
 	case unet.Config:
-		c.Classes, c.Train = classes, train
+		c.Classes, c.Train, c.KeyedDropout = classes, dropout != NoDropout, dropout == KeyedMasks
 		return c, nil
 	case unet.PeerConfig:
 		c.Classes = classes

@@ -49,8 +49,12 @@ type Program struct {
 	// vectors (the EBM step; the other EBM programs take the normalised weights W/sigma).
 	Spectral []nn.SpectralWeight
 	// Dropout names the dropout noise inputs, uniform draws in [0, 1) shaped like the
-	// activations they drop (the initializer's programs in training mode).
+	// activations they drop (the initializer's training programs with FedMasks).
 	Dropout []string
+	// DropoutKey names the int64 input (N) of per-sample keys, in [0, nn.CounterKeyLimit),
+	// from which the program draws its dropout masks (the initializer's training programs
+	// with Nets.KeyedDropout), or is empty.
+	DropoutKey string
 }
 
 // Compile builds and encodes one training program; steps is the K of LangevinProgram.
@@ -103,6 +107,9 @@ func (n Nets) Compile(kind ProgramKind, lv Levels, steps int) (*Program, error) 
 	}
 	for _, in := range unet.DropoutInputs(g) {
 		p.Dropout = append(p.Dropout, in.Name())
+	}
+	if in := unet.DropoutKeyInput(g); in != nil {
+		p.DropoutKey = in.Name()
 	}
 	return p, nil
 }

@@ -81,7 +81,7 @@ func ImportedNets(e, i *onnx.Imported, classes int) (Nets, error) {
 			}
 			return f
 		},
-		Init: func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, _ bool) *graphs.Value {
+		Init: func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, _ Dropout) *graphs.Value {
 			return inline(s, i, x, t, class, OutY)
 		},
 	}, nil

@@ -47,12 +47,33 @@ type Nets struct {
 	// Energy builds f(x) of shape (N). spectral selects spectral-normalised weights (the
 	// training program) or plain ones (programs fed the already normalised weights).
 	Energy func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, spectral bool) *graphs.Value
-	// Init builds the initializer mean y = g(x) with the shape of x; train turns dropout on
-	// (its masks become extra graph inputs that the caller fills).
-	Init func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, train bool) *graphs.Value
+	// Init builds the initializer mean y = g(x) with the shape of x; dropout says whether and
+	// how it drops activations (training programs) or not (exports).
+	Init func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, dropout Dropout) *graphs.Value
+	// KeyedDropout makes the training programs draw the initializer's dropout masks in the
+	// graph from one key per sample (KeyedMasks) instead of taking the draws (FedMasks).
+	KeyedDropout bool
 	// Seed makes the initial params: every program built from the same Nets starts from the
 	// same values.
 	Seed int64
+}
+
+// Dropout says how an initializer drops activations.
+type Dropout int
+
+// The forms of dropout (see unet.Config.Train and KeyedDropout).
+const (
+	NoDropout  Dropout = iota // eval mode: dropout is the identity
+	FedMasks                  // the caller feeds each block's uniform draws (unet.DropoutInputs)
+	KeyedMasks                // the graph draws them from a key per sample (unet.DropoutKey)
+)
+
+// trainDropout is the form of dropout of the training programs.
+func (n Nets) trainDropout() Dropout {
+	if n.KeyedDropout {
+		return KeyedMasks
+	}
+	return FedMasks
 }
 
 // Levels are the logSNR values the networks are conditioned on, per transition index t-1:
@@ -216,7 +237,11 @@ func (n Nets) InitForward(lv Levels, train bool) (*graphs.Graph, error) {
 	g := graphs.New("init/forward")
 	x := n.dataInput(g, InputX)
 	level, class := n.condInputs(g)
-	y := n.Init(n.scope(g, InitScope), x, nn.TableTime{Levels: lv.Init, Level: level}, class, train)
+	dropout := NoDropout
+	if train {
+		dropout = n.trainDropout()
+	}
+	y := n.Init(n.scope(g, InitScope), x, nn.TableTime{Levels: lv.Init, Level: level}, class, dropout)
 	g.Output(OutY, y)
 	return g, wrap("init forward", g.Err())
 }
@@ -234,7 +259,7 @@ func (n Nets) InitStep(lv Levels) (*graphs.Graph, error) {
 	level, class := n.condInputs(g)
 	noise := n.dataInput(g, InputNoise)
 	target := n.dataInput(g, InputTarget)
-	y := n.Init(n.scope(g, InitScope), x, nn.TableTime{Levels: lv.Init, Level: level}, class, true)
+	y := n.Init(n.scope(g, InitScope), x, nn.TableTime{Levels: lv.Init, Level: level}, class, n.trainDropout())
 	d := graphs.Sub(target, graphs.Add(y, noise))
 	axes := make([]int, len(n.Shape))
 	for k := range axes {
@@ -279,7 +304,7 @@ func (n Nets) ExportInit(lv Levels) (*graphs.Graph, error) {
 	if n.Classes > 0 {
 		class = graphs.Input(g, InputClass, tensor.Int64, -1)
 	}
-	g.Output(OutY, n.Init(n.scope(g, InitScope), x, nn.NearestLevel(lv.Init, logsnr), class, false))
+	g.Output(OutY, n.Init(n.scope(g, InitScope), x, nn.NearestLevel(lv.Init, logsnr), class, NoDropout))
 	return g, wrap("export initializer", g.Err())
 }
 

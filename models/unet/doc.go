@@ -13,12 +13,17 @@
 // # Dropout
 //
 // The image UNet applies dropout in its residual blocks only when built with Config.Train.
-// Graphs hold no random ops: each block then gets a float32 graph input named
+// Graphs hold no random ops. By default each block gets a float32 input named
 // "<block>/dropout" (see DropoutSuffix, DropoutInputs) of the block's activation shape
-// (N, C, H, W), which the caller fills with independent uniform draws in [0, 1). An activation
-// is dropped where its draw is below Config.Dropout and the kept ones are scaled by
-// 1/(1 - Dropout), PyTorch's inverted dropout, so the caller's seeded generator makes a run
-// reproducible.
+// (N, C, H, W), which the caller fills with independent uniform draws in [0, 1). With
+// Config.KeyedDropout the graph instead takes one int64 input "dropout_key" (DropoutKey) of
+// shape (N) and computes every block's draws from it with a counter-based generator
+// (nn.CounterUniform, one stream per block, in building order), so only a key per sample
+// crosses to the runtime: the form for a GPU, where the draws are cheap and the host-to-device
+// copies are not; on a CPU the caller's draws are cheaper than the generator's integer
+// arithmetic. Either way an activation is dropped where its draw is below Config.Dropout and
+// the kept ones are scaled by 1/(1 - Dropout), PyTorch's inverted dropout, and the caller's
+// seeded draws or keys make a run reproducible.
 //
 // # Error handling
 //

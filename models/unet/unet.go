@@ -14,8 +14,14 @@ import (
 // reference scripts use it for the toy MLP too).
 const gnEps = 1e-6
 
-// DropoutSuffix ends the names of the dropout noise inputs of a UNet built with Config.Train.
+// DropoutSuffix ends the names of the dropout noise inputs of a UNet built with Config.Train
+// and a positive Config.Dropout.
 const DropoutSuffix = "/dropout"
+
+// DropoutKey names the int64 input (N) of a UNet built with Config.Train, Config.KeyedDropout
+// and a positive Config.Dropout: one key per sample, in [0, nn.CounterKeyLimit), from which
+// the graph draws every dropout mask of that sample (nn.CounterUniform, one stream per block).
+const DropoutKey = "dropout_key"
 
 // Cond is what a network is conditioned on besides the noise level. The zero value is
 // unconditional. A network's config says how many classes its embedding table has (its
@@ -67,8 +73,11 @@ type blocks struct {
 	groups    int
 	a         *graphs.Value // SiLU(temb)
 	perSample func(*graphs.Value) *graphs.Value
-	dropout   float64 // active when positive
-	batch     int     // x's batch dimension, for the dropout inputs
+	dropout   float64       // active when positive
+	batch     int           // x's batch dimension, for the dropout inputs
+	keyed     bool          // draw the masks from DropoutKey (Config.KeyedDropout)
+	key       *graphs.Value // the DropoutKey input, made by the first block with dropout
+	streams   int           // the dropout streams used so far, one per block
 }
 
 // res is the residual block of cdrl-method.md 5.4 from in to out channels on an input of
@@ -92,7 +101,16 @@ func (b *blocks) res(name string, x *graphs.Value, in, out int, hw [2]int, resam
 	h = nn.GroupNorm(s.Sub("norm2"), h, b.groups, gnEps)
 	h = nn.SiLU(graphs.Add(graphs.Mul(h, graphs.Add(parts[0], graphs.Scalar(g, 1))), parts[1]))
 	if b.dropout > 0 {
-		u := graphs.Input(g, s.Name(DropoutSuffix[1:]), tensor.Float32, b.batch, out, hw[0], hw[1])
+		var u *graphs.Value
+		if b.keyed {
+			if b.key == nil {
+				b.key = graphs.Input(g, DropoutKey, tensor.Int64, -1)
+			}
+			u = nn.CounterUniform(b.key, b.streams, []int{out, hw[0], hw[1]})
+			b.streams++
+		} else {
+			u = graphs.Input(g, s.Name(DropoutSuffix[1:]), tensor.Float32, b.batch, out, hw[0], hw[1])
+		}
 		keep := graphs.Where(graphs.Less(u, graphs.Scalar(g, float32(b.dropout))),
 			graphs.Scalar(g, 0), graphs.Scalar(g, float32(1/(1-b.dropout))))
 		h = graphs.Mul(h, keep)
@@ -117,6 +135,16 @@ func DropoutInputs(g *graphs.Graph) []*graphs.Value {
 	return out
 }
 
+// DropoutKeyInput returns g's DropoutKey input, or nil when g has no dropout.
+func DropoutKeyInput(g *graphs.Graph) *graphs.Value {
+	for _, in := range g.Inputs() {
+		if in.Name() == DropoutKey {
+			return in
+		}
+	}
+	return nil
+}
+
 // Config sizes the image initializer UNet of cdrl-method.md 5.4.
 type Config struct {
 	InChannels int   // image channels (3 for CIFAR-10)
@@ -132,9 +160,14 @@ type Config struct {
 	// Classes makes the network class-conditional when positive: temb += Linear(onehot(class))
 	// with (Classes+1) -> 4*TembDim (cdrl-method.md 5.6).
 	Classes int
-	// Train builds the training form: with Dropout > 0 every residual block gets a dropout
-	// noise input (see the package doc). Without it dropout is the identity (eval mode).
+	// Train builds the training form: with Dropout > 0 every residual block drops activations
+	// (see the package doc). Without it dropout is the identity (eval mode).
 	Train bool
+	// KeyedDropout makes the training form draw its masks in the graph from one key per
+	// sample (DropoutKey) instead of taking each block's uniform draws as an input
+	// (DropoutSuffix): only the keys cross to the runtime, at the cost of computing the draws
+	// in the graph.
+	KeyedDropout bool
 }
 
 // check reports the first invalid field of c, or an x that does not suit it.
@@ -218,7 +251,7 @@ func UNet(s nn.Scope, x *graphs.Value, t nn.Time, cond Cond, c Config) *graphs.V
 		return nil
 	}
 	a, perSample := timePath(s, t, cond, c.TembDim, 4*c.TembDim, c.Classes)
-	b := &blocks{s: s, groups: c.Groups, a: a, perSample: perSample, batch: x.Shape()[0]}
+	b := &blocks{s: s, groups: c.Groups, a: a, perSample: perSample, batch: x.Shape()[0], keyed: c.KeyedDropout}
 	if c.Train {
 		b.dropout = c.Dropout
 	}

@@ -324,6 +324,108 @@ func TestDropout(t *testing.T) {
 	}
 }
 
+// TestKeyedDropout checks the keyed training form: one int64 key input per sample; a dropout rate below
+// the generator's resolution keeps every activation (the training output equals eval mode with
+// the zero-initialised convolutions' weights scaled by 1/(1-p)) and one above its largest draw
+// drops them all (eval mode with those weights zeroed); a sample's keys decide its masks alone.
+func TestKeyedDropout(t *testing.T) {
+	eval := build(tinyUNet(0, false), []int{2, 4, 4}, 0, true)
+	if DropoutKeyInput(eval.g) != nil {
+		t.Fatal("eval mode has a dropout key input")
+	}
+	rng := rand.New(rand.NewSource(testSeed))
+	feeds := feedsFor(rng, []int{2, 4, 4}, []int64{0, 4, 2}, nil)
+	wakeParams(eval.g, rng, feeds)
+	keys := tensor.FromInt64([]int64{5, 6, 7}, 3)
+	for _, c := range []struct {
+		p    float64
+		keep bool
+	}{{1e-9, true}, {1 - 1.0/(1<<25), false}} {
+		cfg := tinyUNet(0, true)
+		cfg.Dropout, cfg.KeyedDropout = c.p, true
+		train := build(cfg, []int{2, 4, 4}, 0, true)
+		key := DropoutKeyInput(train.g)
+		if key == nil || key.DType() != tensor.Int64 || !key.Shape().Equal(tensor.Shape{-1}) {
+			t.Fatalf("dropout key input %v, want int64 (-1)", key)
+		}
+		trainFeeds, evalFeeds := map[string]*tensor.Tensor{DropoutKey: keys}, map[string]*tensor.Tensor{}
+		for k, v := range feeds {
+			trainFeeds[k], evalFeeds[k] = v, v
+		}
+		blocks := 0
+		for _, q := range eval.g.Params() {
+			if !strings.HasSuffix(q.Name(), "/conv2/w") {
+				continue
+			}
+			blocks++
+			base := feeds[q.Name()].Float32
+			scaled := make([]float32, len(base))
+			for k := range scaled {
+				if c.keep {
+					scaled[k] = float32(float64(base[k]) / (1 - c.p))
+				}
+			}
+			evalFeeds[q.Name()] = tensor.FromFloat32(scaled, feeds[q.Name()].Shape...)
+		}
+		// Two levels, one block each: down 2 + 1 downsampling, middle 2, up 2*2 + 1 upsampling.
+		if blocks != 10 {
+			t.Fatalf("%d residual blocks, want 10", blocks)
+		}
+		res, err := graphs.Evaluate(trainFeeds, train.y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := graphs.Evaluate(evalFeeds, eval.y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range res[0].Float64 {
+			if d := math.Abs(res[0].Float64[k] - want[0].Float64[k]); d > 1e-6*(1+math.Abs(want[0].Float64[k])) {
+				t.Fatalf("p %g, entry %d: train %g, eval with scaled weights %g", c.p, k, res[0].Float64[k], want[0].Float64[k])
+			}
+		}
+	}
+	// At p = 0.5 the masks follow the keys: the same keys give the same output, and changing
+	// the second sample's key changes its output only.
+	keyed := tinyUNet(0, true)
+	keyed.KeyedDropout = true
+	train := build(keyed, []int{2, 4, 4}, 0, true)
+	out := func(k ...int64) []float64 {
+		f := map[string]*tensor.Tensor{DropoutKey: tensor.FromInt64(k, 3)}
+		for name, v := range feeds {
+			f[name] = v
+		}
+		res, err := graphs.Evaluate(f, train.y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0].Float64
+	}
+	a, b, c := out(5, 6, 7), out(5, 6, 7), out(5, 9, 7)
+	per := len(a) / 3
+	for k := range a {
+		same := a[k] == c[k]
+		switch {
+		case a[k] != b[k]:
+			t.Fatalf("entry %d differs between two runs with the same keys", k)
+		case k/per != 1 && !same:
+			t.Fatalf("entry %d of sample %d changed with the key of sample 1", k, k/per)
+		}
+	}
+	if slicesEqual(a[per:2*per], c[per:2*per]) {
+		t.Error("sample 1's output did not change with its key")
+	}
+}
+
+func slicesEqual(a, b []float64) bool {
+	for k := range a {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
 // countParams counts the parameters of g whose names end in suffix.
 func countParams(g *graphs.Graph, suffix string) int {
 	n := 0
