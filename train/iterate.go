@@ -31,6 +31,7 @@ type batch struct {
 	dropoutShape       map[string][]int
 	dropoutKey         []int64   // per-sample keys of the initializer's dropout masks (keyed masks)
 	fusedNoise         []float32 // (K, N, ...) for the fused program
+	noiseKey           []int64   // or the keys it draws its noise from (keyed noise)
 	// globalX and globalLabels hold the whole global batch's data when the group has several
 	// processes: every rank draws it from the one seeded sequence and keeps its slice.
 	globalX      []float32
@@ -46,7 +47,7 @@ func (t *trainer) newBatch(n int) *batch {
 		ts: make([]int, n), xt: make([]float32, d), xprev: make([]float32, d), pos: make([]float32, d),
 		yMean: make([]float32, d), initNoise: make([]float32, d), y: make([]float32, d), y0: make([]float32, d),
 		grad: make([]float32, d), noise: make([]float32, d), neg: make([]float32, d),
-		dropout: map[string][]float32{}, dropoutShape: map[string][]int{}, dropoutKey: make([]int64, n),
+		dropout: map[string][]float32{}, dropoutShape: map[string][]int{}, dropoutKey: make([]int64, n), noiseKey: make([]int64, n),
 		streams: make([]rand.PCG, n), rngs: make([]*rand.Rand, n)}
 	for i := range b.rngs {
 		b.rngs[i] = rand.New(&b.streams[i])
@@ -61,7 +62,7 @@ func (t *trainer) newBatch(n int) *batch {
 		b.dropoutShape[name] = s
 		b.dropout[name] = make([]float32, tensor.Shape(s).Size())
 	}
-	if t.fused {
+	if t.langevin != nil && t.langevin.Inputs[cdrl.InputNoiseKey] == nil {
 		b.fusedNoise = make([]float32, t.cfg.LangevinSteps*d)
 	}
 	return b
@@ -278,17 +279,24 @@ func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tenso
 	k := t.cfg.LangevinSteps
 	xt := tensor.FromFloat32(b.xt, shape...)
 	if t.langevin != nil {
-		d := b.n * t.dim
-		parallel(b.n, func(i int) {
-			for j := range k {
-				infer.Normal(b.fusedNoise[j*d+i*t.dim:j*d+(i+1)*t.dim], b.rngs[i])
-			}
-		})
-		out, err := t.langevin.run(ctx, map[string]*tensor.Tensor{
+		feeds := map[string]*tensor.Tensor{
 			cdrl.InputY0: tensor.FromFloat32(b.y0, shape...), cdrl.InputXT: xt, cdrl.InputLevel: levelT, cdrl.InputClass: classT,
-			cdrl.InputNoise: tensor.FromFloat32(b.fusedNoise, append([]int{k}, shape...)...),
-			cdrl.InputQ:     tensor.FromFloat32(t.per.Q, b.n), cdrl.InputS: tensor.FromFloat32(t.per.S, b.n),
-		}, params)
+			cdrl.InputQ: tensor.FromFloat32(t.per.Q, b.n), cdrl.InputS: tensor.FromFloat32(t.per.S, b.n),
+		}
+		if _, keyed := t.langevin.Inputs[cdrl.InputNoiseKey]; keyed {
+			// The program draws step j's noise from the sample's key (nn.CounterNormal).
+			parallel(b.n, func(i int) { b.noiseKey[i] = b.rngs[i].Int64N(nn.CounterKeyLimit) })
+			feeds[cdrl.InputNoiseKey] = tensor.FromInt64(b.noiseKey, b.n)
+		} else {
+			d := b.n * t.dim
+			parallel(b.n, func(i int) {
+				for j := range k {
+					infer.Normal(b.fusedNoise[j*d+i*t.dim:j*d+(i+1)*t.dim], b.rngs[i])
+				}
+			})
+			feeds[cdrl.InputNoise] = tensor.FromFloat32(b.fusedNoise, append([]int{k}, shape...)...)
+		}
+		out, err := t.langevin.run(ctx, feeds, params)
 		if err != nil {
 			return err
 		}

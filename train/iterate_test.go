@@ -8,6 +8,7 @@ import (
 	"github.com/cdrl-go/cdrl/runtime/ort"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
 	"github.com/cdrl-go/cdrl/train/data"
+	"github.com/cdrl-go/cdrl/train/optim"
 )
 
 func newTestTrainer(t testing.TB, cfg Config) *trainer {
@@ -124,16 +125,18 @@ func TestFuseSteps(t *testing.T) {
 	}
 }
 
-// TestKeyedDropout runs the initializer with the dropout masks drawn in its programs from a
-// key per sample (the GPU's choice) on the CPU: the programs take one key per sample instead of
-// the draws, the initializer's runs hand over far fewer bytes, the losses stay finite, and the
+// TestKeyedNoise runs training with the random numbers drawn in the programs from a key per
+// sample (the GPU's choice) on the CPU, the Langevin steps fused: the initializer's programs
+// take one key per sample instead of the dropout draws and the fused program one instead of
+// K normals per value, so both hand over far fewer bytes; the losses stay finite, and the
 // same seed gives the same parameters.
-func TestKeyedDropout(t *testing.T) {
+func TestKeyedNoise(t *testing.T) {
 	cfg := Defaults("mnist")
 	cfg.Arch, cfg.Batch, cfg.LangevinSteps, cfg.Conditional = "mnist-m", 4, 2, true
+	cfg.Fused, cfg.FusedSet = true, true
 	run := func(keyed bool) (*trainer, Metrics) {
-		defer func(f func(string) bool) { keyedDropout = f }(keyedDropout)
-		keyedDropout = func(string) bool { return keyed }
+		defer func(f func(string) bool) { keyedNoise = f }(keyedNoise)
+		keyedNoise = func(string) bool { return keyed }
 		tr := newTestTrainer(t, cfg)
 		b := tr.newBatch(cfg.Batch)
 		var m Metrics
@@ -154,19 +157,31 @@ func TestKeyedDropout(t *testing.T) {
 	if len(keyed.dropout) != 0 || keyed.dropoutKey == "" {
 		t.Fatalf("keyed masks: inputs %v, key %q", keyed.dropout, keyed.dropoutKey)
 	}
-	in := func(m Metrics) int64 { return m.ProgramTraffic[keyed.initFwd.Name].BytesIn }
-	if in(mk)*2 > in(mf) {
-		t.Errorf("the initializer forward takes %d bytes with keyed masks, %d with fed ones", in(mk), in(mf))
+	in := func(m Metrics, p *program) int64 { return m.ProgramTraffic[p.Name].BytesIn }
+	// The fused program takes a key per sample instead of K normals per value.
+	if got, want := in(mf, keyed.langevin)-in(mk, keyed.langevin), int64(cfg.LangevinSteps*cfg.Batch*28*28*4-cfg.Batch*8); got != want {
+		t.Errorf("the fused program takes %d bytes fewer with keyed noise, want %d", got, want)
+	}
+	// Beyond the parameters, the initializer's forward hands over less than a tenth of the
+	// bytes with a key per sample than with the dropout draws.
+	params := int64(0)
+	for _, v := range keyed.initFwd.Params {
+		params += int64(tensor.Shape(v.Shape).Size()) * 4
+	}
+	if k, f := in(mk, keyed.initFwd)-params, in(mf, keyed.initFwd)-params; 10*k > f {
+		t.Errorf("the initializer forward takes %d bytes beyond its parameters with keyed masks, %d with fed ones", k, f)
 	}
 	for _, v := range []float64{mk.EBMLoss, mk.InitLoss} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			t.Fatalf("keyed masks: losses %g, %g", mk.EBMLoss, mk.InitLoss)
+			t.Fatalf("keyed noise: losses %g, %g", mk.EBMLoss, mk.InitLoss)
 		}
 	}
-	for i := range keyed.st.Init.Data {
-		for j, x := range keyed.st.Init.Data[i] {
-			if x != again.st.Init.Data[i][j] {
-				t.Fatalf("keyed masks: initializer param %s differs between two runs with the same seed", keyed.st.Init.Names[i])
+	for _, pair := range [][2]*optim.Params{{keyed.st.Init, again.st.Init}, {keyed.st.EBM, again.st.EBM}} {
+		for i := range pair[0].Data {
+			for j, x := range pair[0].Data[i] {
+				if x != pair[1].Data[i][j] {
+					t.Fatalf("keyed noise: param %s differs between two runs with the same seed", pair[0].Names[i])
+				}
 			}
 		}
 	}

@@ -145,7 +145,7 @@ func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 	// The other programs run where the first one landed (provider "auto" tries CUDA once).
 	sess.Provider = t.ebmStep.sess.Provider()
 	t.fused = fuseSteps(t.cfg, sess.Provider)
-	t.nets.KeyedDropout = keyedDropout(sess.Provider)
+	t.nets.KeyedNoise = keyedNoise(sess.Provider)
 	if t.fused {
 		build(&t.langevin, cdrl.LangevinProgram, "the fused Langevin program")
 	} else {
@@ -159,13 +159,14 @@ func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 	return err
 }
 
-// keyedDropout reports whether the initializer's dropout masks are drawn in its programs from
-// a key per sample on the given provider: on a GPU, where the draws are cheap and host-device
-// copies are not; on the CPU drawing them in Go costs less than the generator's integer
-// arithmetic in ONNX Runtime (MNIST tier M, batch 32: 2.2-2.3 s per iteration with the draws
-// fed, 2.6-3.0 s keyed, for 74 against 21 MB handed over). A variable, so tests can take the
-// GPU's choice on the CPU.
-var keyedDropout = func(provider string) bool { return strings.HasPrefix(provider, "cuda") }
+// keyedNoise reports whether the training programs draw their random numbers from a key per
+// sample on the given provider (cdrl.Nets.KeyedNoise: the initializer's dropout masks, the
+// fused program's Langevin noise): on a GPU, where the draws are cheap and host-device copies
+// are not. On the CPU drawing them in Go costs less than the generator's integer arithmetic in
+// ONNX Runtime (MNIST tier M, batch 32: 2.2-2.3 s per iteration with the dropout draws fed,
+// 2.6-3.0 s keyed, for 74 against 21 MB handed over). A variable, so tests can take the GPU's
+// choice on the CPU.
+var keyedNoise = func(provider string) bool { return strings.HasPrefix(provider, "cuda") }
 
 // fuseSteps reports whether the K Langevin steps run as one program on the given provider:
 // as configured when Config.FusedSet, otherwise on CUDA.

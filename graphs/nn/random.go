@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cdrl-go/cdrl/graphs"
 	"github.com/cdrl-go/cdrl/runtime/tensor"
@@ -77,4 +78,23 @@ func CounterUniform(key *graphs.Value, stream int, shape []int) *graphs.Value {
 		x = mod(graphs.Add(graphs.Mul(x, c(counterMul[r])), c(counterAdd[r])))
 	}
 	return graphs.Mul(graphs.Cast(graphs.Div(x, c(128)), tensor.Float32), graphs.Scalar(g, 1.0/(1<<24)))
+}
+
+// CounterNormalAt is the Go reference of CounterNormal, computed in float64 (the graph computes
+// in float32, so the two agree to float32 rounding).
+func CounterNormalAt(k int64, s, e int) float64 {
+	u1 := 1 - float64(CounterUniformAt(k, 2*s, e))
+	u2 := float64(CounterUniformAt(k, 2*s+1, e))
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// CounterNormal returns standard normal draws of shape (N, shape...) computed in the graph from
+// key like CounterUniform: by Box-Muller from the uniform streams 2s and 2s+1, so normal stream
+// s uses uniform streams that no other normal stream uses.
+func CounterNormal(key *graphs.Value, stream int, shape []int) *graphs.Value {
+	g := key.Graph()
+	u1 := graphs.Sub(graphs.Scalar(g, 1), CounterUniform(key, 2*stream, shape)) // in (0, 1]
+	u2 := CounterUniform(key, 2*stream+1, shape)
+	r := graphs.Sqrt(graphs.Mul(graphs.Scalar(g, -2), graphs.Log(u1)))
+	return graphs.Mul(r, graphs.Cos(graphs.Mul(graphs.Scalar(g, 2*math.Pi), u2)))
 }

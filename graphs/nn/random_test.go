@@ -86,3 +86,46 @@ func TestCounterUniformLimits(t *testing.T) {
 		t.Fatal("2^21 elements per sample were accepted")
 	}
 }
+
+// TestCounterNormal checks the graph's normal draws against the Go reference (to float32
+// rounding) and their moments and correlations across elements, keys and streams.
+func TestCounterNormal(t *testing.T) {
+	g := graphs.New("counter normal")
+	key := graphs.Input(g, "key", tensor.Int64, -1)
+	z := CounterNormal(key, 1, []int{2, 8})
+	keys := []int64{3, 77, CounterKeyLimit - 1}
+	got := evaluate(t, map[string]*tensor.Tensor{"key": tensor.FromInt64(keys, len(keys))}, z)[0]
+	for n, k := range keys {
+		for e := 0; e < 16; e++ {
+			if v, want := got.Float64[n*16+e], CounterNormalAt(k, 1, e); math.Abs(v-want) > 1e-5*(1+math.Abs(want)) {
+				t.Fatalf("key %d element %d: graph %v, reference %v", k, e, v, want)
+			}
+		}
+	}
+	const keysN, elems = 256, 4096
+	var sum, sq, adjElem, adjKey, adjStream float64
+	for k := int64(0); k < keysN; k++ {
+		key := k * 7919
+		for e := 0; e < elems; e++ {
+			v := CounterNormalAt(key, 0, e)
+			sum += v
+			sq += v * v
+			if e > 0 {
+				adjElem += v * CounterNormalAt(key, 0, e-1)
+			}
+			adjKey += v * CounterNormalAt(key+1, 0, e)
+			adjStream += v * CounterNormalAt(key, 1, e)
+		}
+	}
+	n := float64(keysN * elems)
+	mean := sum / n
+	// Standard errors at n = 2^20: mean 1e-3, variance 1.4e-3, correlations 1e-3.
+	if math.Abs(mean) > 5e-3 || math.Abs(sq/n-mean*mean-1) > 7e-3 {
+		t.Errorf("mean %.4f, variance %.4f; want 0 and 1", mean, sq/n-mean*mean)
+	}
+	for name, c := range map[string]float64{"neighbouring elements": adjElem, "consecutive keys": adjKey, "streams 0 and 1": adjStream} {
+		if r := c / n; math.Abs(r) > 5e-3 {
+			t.Errorf("correlation between %s: %.4f", name, r)
+		}
+	}
+}

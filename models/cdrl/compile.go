@@ -53,7 +53,7 @@ type Program struct {
 	Dropout []string
 	// DropoutKey names the int64 input (N) of per-sample keys, in [0, nn.CounterKeyLimit),
 	// from which the program draws its dropout masks (the initializer's training programs
-	// with Nets.KeyedDropout), or is empty.
+	// with Nets.KeyedNoise), or is empty.
 	DropoutKey string
 }
 

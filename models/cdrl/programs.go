@@ -13,20 +13,23 @@ import (
 // Names of the training programs' inputs and outputs (besides the params, which are inputs
 // named like the params, and the spectral-norm vectors "<weight>/sn_u", "<weight>/sn_v").
 const (
-	InputLevel  = "level"  // int64 (N): transition index t-1 in 0..T-1
-	InputY0     = "y0"     // Langevin start (N, ...)
-	InputXT     = "x_t"    // the noisier level x_t (N, ...)
-	InputNoise  = "noise"  // Langevin noise (K, N, ...) or the initializer's scaled noise (N, ...)
-	InputQ      = "q"      // per-sample q_t (N)
-	InputS      = "s"      // per-sample s_t (N)
-	InputPos    = "pos"    // positives y+ (N, ...)
-	InputNeg    = "neg"    // negatives y- (N, ...)
-	InputWeight = "weight" // per-sample loss weight w_t (N)
-	InputTarget = "target" // initializer regression target (N, ...)
-	OutY        = bundle.OutputY
-	OutLoss     = "loss"
-	OutFPos     = "f_pos" // mean energy of the positives
-	OutFNeg     = "f_neg" // mean energy of the negatives
+	InputLevel = "level" // int64 (N): transition index t-1 in 0..T-1
+	InputY0    = "y0"    // Langevin start (N, ...)
+	InputXT    = "x_t"   // the noisier level x_t (N, ...)
+	InputNoise = "noise" // Langevin noise (K, N, ...) or the initializer's scaled noise (N, ...)
+	// InputNoiseKey is the fused Langevin program's int64 key per sample (N) with
+	// Nets.KeyedNoise: step j's noise is nn.CounterNormal(key, j, shape).
+	InputNoiseKey = "noise_key"
+	InputQ        = "q"      // per-sample q_t (N)
+	InputS        = "s"      // per-sample s_t (N)
+	InputPos      = "pos"    // positives y+ (N, ...)
+	InputNeg      = "neg"    // negatives y- (N, ...)
+	InputWeight   = "weight" // per-sample loss weight w_t (N)
+	InputTarget   = "target" // initializer regression target (N, ...)
+	OutY          = bundle.OutputY
+	OutLoss       = "loss"
+	OutFPos       = "f_pos" // mean energy of the positives
+	OutFNeg       = "f_neg" // mean energy of the negatives
 	// GradPrefix prefixes the name of each param's gradient output.
 	GradPrefix = "grad/"
 )
@@ -50,9 +53,11 @@ type Nets struct {
 	// Init builds the initializer mean y = g(x) with the shape of x; dropout says whether and
 	// how it drops activations (training programs) or not (exports).
 	Init func(s nn.Scope, x *graphs.Value, t nn.Time, class *graphs.Value, dropout Dropout) *graphs.Value
-	// KeyedDropout makes the training programs draw the initializer's dropout masks in the
-	// graph from one key per sample (KeyedMasks) instead of taking the draws (FedMasks).
-	KeyedDropout bool
+	// KeyedNoise makes the training programs draw their random numbers in the graph from one
+	// int64 key per sample (nn.CounterUniform): the initializer's dropout masks (KeyedMasks
+	// instead of FedMasks) and the fused Langevin program's noise (InputNoiseKey instead of
+	// InputNoise). Only the keys then cross to the runtime: the form for a GPU.
+	KeyedNoise bool
 	// Seed makes the initial params: every program built from the same Nets starts from the
 	// same values.
 	Seed int64
@@ -70,7 +75,7 @@ const (
 
 // trainDropout is the form of dropout of the training programs.
 func (n Nets) trainDropout() Dropout {
-	if n.KeyedDropout {
+	if n.KeyedNoise {
 		return KeyedMasks
 	}
 	return FedMasks
@@ -146,8 +151,8 @@ func (n Nets) Score(lv Levels) (*graphs.Graph, error) {
 //
 //	y <- y + 0.5 * df/dy - q * (y - x_t) + s * noise_k,   k = 0..K-1
 //
-// with inputs y0, xt, level[, class], noise (K, N, ...), q (N), s (N) and the (normalised) params;
-// output y (after the K steps, before unscaling).
+// with inputs y0, xt, level[, class], noise (K, N, ...) or with Nets.KeyedNoise noise_key (N),
+// q (N), s (N) and the (normalised) params; output y (after the K steps, before unscaling).
 func (n Nets) Langevin(lv Levels, k int) (*graphs.Graph, error) {
 	if err := n.validate(lv); err != nil {
 		return nil, err
@@ -159,7 +164,12 @@ func (n Nets) Langevin(lv Levels, k int) (*graphs.Graph, error) {
 	y := n.dataInput(g, InputY0)
 	xt := n.dataInput(g, InputXT)
 	level, class := n.condInputs(g)
-	noise := graphs.Input(g, InputNoise, tensor.Float32, append([]int{k, -1}, n.Shape...)...)
+	var noise, key *graphs.Value
+	if n.KeyedNoise {
+		key = graphs.Input(g, InputNoiseKey, tensor.Int64, -1)
+	} else {
+		noise = graphs.Input(g, InputNoise, tensor.Float32, append([]int{k, -1}, n.Shape...)...)
+	}
 	q := n.perSample(graphs.Input(g, InputQ, tensor.Float32, -1))
 	s := n.perSample(graphs.Input(g, InputS, tensor.Float32, -1))
 	half := graphs.Scalar(g, 0.5)
@@ -172,7 +182,12 @@ func (n Nets) Langevin(lv Levels, k int) (*graphs.Graph, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cdrl: langevin step %d: %w", j, err)
 		}
-		xi := graphs.Squeeze(graphs.SliceAxis(noise, 0, j, j+1), 0)
+		var xi *graphs.Value
+		if key != nil {
+			xi = nn.CounterNormal(key, j, n.Shape)
+		} else {
+			xi = graphs.Squeeze(graphs.SliceAxis(noise, 0, j, j+1), 0)
+		}
 		y = graphs.Add(graphs.Sub(graphs.Add(y, graphs.Mul(half, grads[0])), graphs.Mul(q, graphs.Sub(y, xt))), graphs.Mul(s, xi))
 	}
 	g.Output(OutY, y)
