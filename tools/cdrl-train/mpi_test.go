@@ -84,6 +84,66 @@ func runMPI(t *testing.T, np int, bin string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// mpiJob is an mpirun job running in the background, its output collected.
+type mpiJob struct {
+	cmd  *exec.Cmd
+	done chan error
+	mu   sync.Mutex
+	out  bytes.Buffer
+}
+
+// Write collects the job's output (the command's stdout and stderr copy into it concurrently).
+func (j *mpiJob) Write(p []byte) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.out.Write(p)
+}
+
+func (j *mpiJob) log() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.out.String()
+}
+
+// startMPI starts bin with args as np processes under mpirun; the job is killed at the end of
+// the test if it still runs.
+func startMPI(t *testing.T, np int, bin string, args ...string) *mpiJob {
+	t.Helper()
+	launcher, env := mpirun(t)
+	j := &mpiJob{cmd: exec.Command(launcher, append([]string{"--oversubscribe", "-np", strconv.Itoa(np), bin}, args...)...), done: make(chan error, 1)}
+	j.cmd.Env, j.cmd.Stdout, j.cmd.Stderr = env, j, j
+	if err := j.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { j.done <- j.cmd.Wait() }()
+	t.Cleanup(func() { j.cmd.Process.Kill() })
+	return j
+}
+
+// waitFor polls cond for up to 2 minutes and fails the test, naming what it waited for, when
+// it does not hold by then.
+func (j *mpiJob) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 2 minutes:\n%s", what, j.log())
+		}
+	}
+}
+
+// end returns the job's exit error, failing the test when the job still runs 60 s after the
+// event it should end on.
+func (j *mpiJob) end(t *testing.T, after string) error {
+	t.Helper()
+	select {
+	case err := <-j.done:
+		return err
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the job still runs 60 s after %s:\n%s", after, j.log())
+		return nil
+	}
+}
+
 // relDiff is ||a - b|| / ||b|| over all parameters of both networks; worst names the
 // parameter tensor with the largest relative difference.
 func relDiff(a, b *train.State) (rel float64, worst string) {
@@ -220,50 +280,28 @@ func rankPID(bin string, rank int) (int, error) {
 // (no rank waits forever for it), and --resume continues from the last checkpoint, with two
 // ranks and then with one (the log says what changed).
 func TestMPIKilledRankEndsJob(t *testing.T) {
-	launcher, env := mpirun(t)
+	mpirun(t)
 	bin := buildMPIBinary(t)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"--data", "toy2d", "--batch", "16", "--langevin-steps", "2", "--threads", "1", "--log-every", "5",
 		"--checkpoint-every", "10", "--sample-every", "0", "--sample-count", "10", "--out", out}
-	cmd := exec.Command(launcher, append([]string{"--oversubscribe", "-np", "2", bin}, append(args, "--iters", "100000")...)...)
-	cmd.Env = env
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if _, err := train.LatestCheckpoint(filepath.Join(out, "checkpoint")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no checkpoint after 2 minutes:\n%s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	job := startMPI(t, 2, bin, append(args, "--iters", "100000")...)
+	job.waitFor(t, "checkpoint", func() bool {
+		_, err := train.LatestCheckpoint(filepath.Join(out, "checkpoint"))
+		return err == nil
+	})
 	pid, err := rankPID(bin, 1)
 	if err != nil {
-		cmd.Process.Kill()
 		t.Fatal(err)
 	}
 	killed := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatalf("the job exited 0 after rank 1 was killed:\n%s", log.String())
-		}
-		t.Logf("the job ended %.1f s after rank 1 was killed", time.Since(killed).Seconds())
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the job still runs 60 s after rank 1 was killed:\n%s", log.String())
+	if err := job.end(t, "rank 1 was killed"); err == nil {
+		t.Fatalf("the job exited 0 after rank 1 was killed:\n%s", job.log())
 	}
+	t.Logf("the job ended %.1f s after rank 1 was killed", time.Since(killed).Seconds())
 	st := latest(t, out)
 	to := strconv.Itoa(st.Step + 10)
 	if o, err := runMPI(t, 2, bin, append(args, "--resume", "--iters", to)...); err != nil {
@@ -285,44 +323,24 @@ func TestMPIKilledRankEndsJob(t *testing.T) {
 // TestMPIInterruptCheckpoints sends SIGTERM to mpirun, which passes it to every rank: the ranks
 // agree on the iteration to stop at and rank 0 writes one checkpoint, from which the run resumes.
 func TestMPIInterruptCheckpoints(t *testing.T) {
-	launcher, env := mpirun(t)
+	mpirun(t)
 	bin := buildMPIBinary(t)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"--data", "toy2d", "--batch", "16", "--langevin-steps", "2", "--threads", "1", "--log-every", "1",
 		"--checkpoint-every", "0", "--sample-every", "0", "--sample-count", "10", "--out", out}
-	cmd := exec.Command(launcher, append([]string{"--oversubscribe", "-np", "2", bin}, append(args, "--iters", "100000")...)...)
-	cmd.Env = env
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
+	job := startMPI(t, 2, bin, append(args, "--iters", "100000")...)
+	job.waitFor(t, "step 20", func() bool { return strings.Contains(job.log(), "step 20/") })
+	if err := job.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for !strings.Contains(log.String(), "step 20/") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no step 20 after 2 minutes:\n%s", log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the job still runs 60 s after SIGTERM:\n%s", log.String())
-	}
-	if !strings.Contains(log.String(), "interrupted at step") {
-		t.Fatalf("no checkpoint written on SIGTERM:\n%s", log.String())
+	job.end(t, "SIGTERM")
+	if !strings.Contains(job.log(), "interrupted at step") {
+		t.Fatalf("no checkpoint written on SIGTERM:\n%s", job.log())
 	}
 	st := latest(t, out)
 	steps := metricSteps(t, out, 2)
 	if len(steps) == 0 || steps[len(steps)-1] != st.Step {
-		t.Errorf("metrics end at %v, the checkpoint is at step %d", steps[len(steps)-1:], st.Step)
+		t.Errorf("metrics.jsonl has steps %v, the checkpoint is at step %d", steps, st.Step)
 	}
 	if o, err := runMPI(t, 2, bin, append(args, "--resume", "--iters", strconv.Itoa(st.Step+5))...); err != nil {
 		t.Fatalf("resume: %v\n%s", err, o)
