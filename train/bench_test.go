@@ -21,16 +21,19 @@ func benchConfigs() map[string]Config {
 	return map[string]Config{"toy-official-b2500": toy, "mnist-peer-b64": mnist, "mnist-s-b32": Defaults("mnist")}
 }
 
-// BenchmarkIteration times one CDRL training iteration, with the K Langevin steps fused in one
-// program or run one score program per step, on two threads. It also reports the time of the
+// BenchmarkIteration times one CDRL training iteration on two threads, with the K Langevin
+// steps run one score program per step with the EBM's weights baked in (steps=baked, the CPU's
+// default) or fed to every step (steps=fed), or fused in one program (steps=fused). It also reports the time of the
 // refinement alone per Langevin step and the bytes an iteration hands to ONNX Runtime and
 // takes back (Metrics.Traffic).
 func BenchmarkIteration(b *testing.B) {
 	for _, name := range []string{"toy-official-b2500", "mnist-peer-b64", "mnist-s-b32"} {
-		for _, fused := range []bool{false, true} {
+		for _, steps := range []string{"baked", "fed", "fused"} {
 			cfg := benchConfigs()[name]
-			cfg.Fused, cfg.FusedSet = fused, true
-			b.Run(fmt.Sprintf("%s/fused=%v", name, fused), func(b *testing.B) {
+			cfg.Fused, cfg.FusedSet = steps == "fused", true
+			b.Run(fmt.Sprintf("%s/steps=%s", name, steps), func(b *testing.B) {
+				defer func(f func(string) bool) { bakeSteps = f }(bakeSteps)
+				bakeSteps = func(string) bool { return steps == "baked" }
 				ds, err := data.Open(cfg.Data)
 				if err != nil {
 					b.Skip(err)

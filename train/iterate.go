@@ -303,6 +303,11 @@ func (t *trainer) refine(ctx context.Context, b *batch, params map[string]*tenso
 		copy(b.y, out[cdrl.OutY].Float32)
 		return nil
 	}
+	if t.score.baker != nil {
+		if err := t.score.bake(params); err != nil {
+			return err
+		}
+	}
 	copy(b.y, b.y0)
 	yT := tensor.FromFloat32(b.y, shape...)
 	feeds := map[string]*tensor.Tensor{cdrl.InputX: yT, cdrl.InputLevel: levelT, cdrl.InputClass: classT}

@@ -26,41 +26,62 @@ func newTestTrainer(t testing.TB, cfg Config) *trainer {
 }
 
 // TestFusedMatchesLoop checks that the fused K-step Langevin program gives the chains of K
-// Go-orchestrated score steps with the same noise.
+// Go-orchestrated score steps with the same noise, with the score program's weights baked in
+// or fed to every step.
 func TestFusedMatchesLoop(t *testing.T) {
-	cfg := tinyToy()
-	cfg.LangevinSteps = 4
-	loop := newTestTrainer(t, cfg)
-	cfg.Fused, cfg.FusedSet = true, true
-	fused := newTestTrainer(t, cfg)
-	bl, bf := loop.newBatch(cfg.Batch), fused.newBatch(cfg.Batch)
-	for it := 0; it < 2; it++ {
-		if _, err := loop.step(context.Background(), bl); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fused.step(context.Background(), bf); err != nil {
-			t.Fatal(err)
-		}
-		var num, den float64
-		for i := range bl.y {
-			d := float64(bl.y[i] - bf.y[i])
-			num += d * d
-			den += float64(bl.y[i]) * float64(bl.y[i])
-		}
-		if e := math.Sqrt(num / den); e > 1e-5 {
-			t.Errorf("iteration %d: fused and looped chains differ by %.2e (norm-wise)", it, e)
+	for _, baked := range []bool{true, false} {
+		cfg := tinyToy()
+		cfg.LangevinSteps = 4
+		loop := newStepwiseTrainer(t, cfg, baked)
+		cfg.Fused, cfg.FusedSet = true, true
+		fused := newTestTrainer(t, cfg)
+		bl, bf := loop.newBatch(cfg.Batch), fused.newBatch(cfg.Batch)
+		for it := 0; it < 2; it++ {
+			if _, err := loop.step(context.Background(), bl); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fused.step(context.Background(), bf); err != nil {
+				t.Fatal(err)
+			}
+			var num, den float64
+			for i := range bl.y {
+				d := float64(bl.y[i] - bf.y[i])
+				num += d * d
+				den += float64(bl.y[i]) * float64(bl.y[i])
+			}
+			if e := math.Sqrt(num / den); e > 1e-5 {
+				t.Errorf("baked=%v, iteration %d: fused and looped chains differ by %.2e (norm-wise)", baked, it, e)
+			}
 		}
 	}
+}
+
+// newStepwiseTrainer returns a trainer that runs the Langevin steps from Go, with the score
+// program's weights baked in or fed (bakeSteps).
+func newStepwiseTrainer(t *testing.T, cfg Config, baked bool) *trainer {
+	defer func(f func(string) bool) { bakeSteps = f }(bakeSteps)
+	bakeSteps = func(string) bool { return baked }
+	cfg.Fused, cfg.FusedSet = false, true
+	tr := newTestTrainer(t, cfg)
+	if (tr.score.baker != nil) != baked {
+		t.Fatalf("score program baked = %v, want %v", tr.score.baker != nil, baked)
+	}
+	return tr
 }
 
 // TestIterationTraffic checks the ONNX Runtime traffic an iteration reports: one run of each
 // program but the refinement, K score runs or one fused run, every run carrying all of its
 // program's parameters, and the total the sum of the programs.
 func TestIterationTraffic(t *testing.T) {
-	for _, fused := range []bool{false, true} {
+	for _, mode := range []string{"baked", "fed", "fused"} {
 		cfg := tinyToy()
-		cfg.Fused, cfg.FusedSet = fused, true
-		tr := newTestTrainer(t, cfg)
+		var tr *trainer
+		if mode == "fused" {
+			cfg.Fused, cfg.FusedSet = true, true
+			tr = newTestTrainer(t, cfg)
+		} else {
+			tr = newStepwiseTrainer(t, cfg, mode == "baked")
+		}
 		b := tr.newBatch(cfg.Batch)
 		for it := range 2 {
 			m, err := tr.step(context.Background(), b)
@@ -71,7 +92,7 @@ func TestIterationTraffic(t *testing.T) {
 			for _, p := range tr.programs() {
 				got, ok := m.ProgramTraffic[p.Name]
 				if !ok {
-					t.Fatalf("fused=%v: no traffic for program %s in %v", fused, p.Name, m.ProgramTraffic)
+					t.Fatalf("%s: no traffic for program %s in %v", mode, p.Name, m.ProgramTraffic)
 				}
 				sum = sum.Add(got)
 				runs := int64(1)
@@ -79,7 +100,7 @@ func TestIterationTraffic(t *testing.T) {
 					runs = int64(cfg.LangevinSteps)
 				}
 				if got.Runs != runs {
-					t.Errorf("fused=%v, iteration %d: %s ran %d times, want %d", fused, it, p.Name, got.Runs, runs)
+					t.Errorf("%s, iteration %d: %s ran %d times, want %d", mode, it, p.Name, got.Runs, runs)
 				}
 				var params int64
 				fed := map[string]bool{}
@@ -91,14 +112,19 @@ func TestIterationTraffic(t *testing.T) {
 						params += int64(tensor.Shape(v.Shape).Size()) * 4
 					}
 				}
-				// Every run carries the parameters and at least one batch-sized float32 input.
-				if low := runs * (params + int64(cfg.Batch)*4); got.BytesIn < low || got.BytesOut <= 0 {
-					t.Errorf("fused=%v, iteration %d: %s traffic %+v; want at least %d bytes in (%d runs of %d parameter bytes and the batch) and some out",
-						fused, it, p.Name, got, low, runs, params)
+				// Every run carries the parameters and at least one batch-sized float32 input; a
+				// baked program's parameters cross once per iteration, in its model.
+				low := runs * (params + int64(cfg.Batch)*4)
+				if p.baker != nil {
+					low = params + runs*int64(cfg.Batch)*4
+				}
+				if got.BytesIn < low || got.BytesOut <= 0 {
+					t.Errorf("%s, iteration %d: %s traffic %+v; want at least %d bytes in (%d runs, %d parameter bytes, the batch) and some out",
+						mode, it, p.Name, got, low, runs, params)
 				}
 			}
 			if len(m.ProgramTraffic) != len(tr.programs()) || sum != m.Traffic {
-				t.Errorf("fused=%v: total %+v, programs %v", fused, m.Traffic, m.ProgramTraffic)
+				t.Errorf("%s: total %+v, programs %v", mode, m.Traffic, m.ProgramTraffic)
 			}
 		}
 	}

@@ -59,22 +59,7 @@ type Program struct {
 
 // Compile builds and encodes one training program; steps is the K of LangevinProgram.
 func (n Nets) Compile(kind ProgramKind, lv Levels, steps int) (*Program, error) {
-	var g *graphs.Graph
-	var err error
-	switch kind {
-	case ScoreProgram:
-		g, err = n.Score(lv)
-	case LangevinProgram:
-		g, err = n.Langevin(lv, steps)
-	case EBMStepProgram:
-		g, err = n.EBMStep(lv)
-	case InitForwardProgram:
-		g, err = n.InitForward(lv, true)
-	case InitStepProgram:
-		g, err = n.InitStep(lv)
-	default:
-		return nil, fmt.Errorf("cdrl: compile: unknown program kind %d", kind)
-	}
+	g, err := n.program(kind, lv, steps)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +97,61 @@ func (n Nets) Compile(kind ProgramKind, lv Levels, steps int) (*Program, error) 
 		p.DropoutKey = in.Name()
 	}
 	return p, nil
+}
+
+// program builds the graph of one training program.
+func (n Nets) program(kind ProgramKind, lv Levels, steps int) (*graphs.Graph, error) {
+	switch kind {
+	case ScoreProgram:
+		return n.Score(lv)
+	case LangevinProgram:
+		return n.Langevin(lv, steps)
+	case EBMStepProgram:
+		return n.EBMStep(lv)
+	case InitForwardProgram:
+		return n.InitForward(lv, true)
+	case InitStepProgram:
+		return n.InitStep(lv)
+	}
+	return nil, fmt.Errorf("cdrl: compile: unknown program kind %d", kind)
+}
+
+// Baker encodes a program with its parameter values baked in as initializers, for runs in
+// which the parameters stay fixed: the K Langevin steps of one training iteration. ONNX
+// Runtime pre-packs baked weight matrices and moves convolutions with baked weights to its
+// blocked layout, which it cannot do for weights that arrive as inputs.
+type Baker struct {
+	g *graphs.Graph
+}
+
+// Baker builds the score program or the fused Langevin program (steps steps) for repeated
+// bakes; programs that take parameter gradients need their parameters as inputs.
+func (n Nets) Baker(kind ProgramKind, lv Levels, steps int) (*Baker, error) {
+	if kind != ScoreProgram && kind != LangevinProgram {
+		return nil, fmt.Errorf("cdrl: only the score and the Langevin programs can be baked, not kind %d", kind)
+	}
+	g, err := n.program(kind, lv, steps)
+	if err != nil {
+		return nil, err
+	}
+	return &Baker{g: g}, nil
+}
+
+// Model encodes the program with values baked in. values must hold every parameter of the
+// program (the EBM's spectral-normalised weights already divided by their sigma); values of
+// parameters it does not have are ignored.
+func (b *Baker) Model(values map[string]*tensor.Tensor) ([]byte, error) {
+	vals := used(b.g, values)
+	for _, p := range b.g.Params() {
+		if vals[p.Name()] == nil {
+			return nil, fmt.Errorf("cdrl: bake %s: no value for param %s", b.g.Name(), p.Name())
+		}
+	}
+	model, err := onnx.Marshal(b.g, onnx.Options{Params: onnx.BakeParams, Overrides: vals})
+	if err != nil {
+		return nil, fmt.Errorf("cdrl: bake %s: %w", b.g.Name(), err)
+	}
+	return model, nil
 }
 
 // Exporter encodes the bundle's graphs (ExportEnergy, ExportInit) with parameter values baked
