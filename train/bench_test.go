@@ -32,8 +32,8 @@ func BenchmarkIteration(b *testing.B) {
 			cfg := benchConfigs()[name]
 			cfg.Fused, cfg.FusedSet = steps == "fused", true
 			b.Run(fmt.Sprintf("%s/steps=%s", name, steps), func(b *testing.B) {
-				defer func(f func(string) bool) { bakeSteps = f }(bakeSteps)
-				bakeSteps = func(string) bool { return steps == "baked" }
+				defer func(f func(string, []int) bool) { bakeSteps = f }(bakeSteps)
+				bakeSteps = func(string, []int) bool { return steps == "baked" }
 				ds, err := data.Open(cfg.Data)
 				if err != nil {
 					b.Skip(err)

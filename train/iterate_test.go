@@ -59,8 +59,8 @@ func TestFusedMatchesLoop(t *testing.T) {
 // newStepwiseTrainer returns a trainer that runs the Langevin steps from Go, with the score
 // program's weights baked in or fed (bakeSteps).
 func newStepwiseTrainer(t *testing.T, cfg Config, baked bool) *trainer {
-	defer func(f func(string) bool) { bakeSteps = f }(bakeSteps)
-	bakeSteps = func(string) bool { return baked }
+	defer func(f func(string, []int) bool) { bakeSteps = f }(bakeSteps)
+	bakeSteps = func(string, []int) bool { return baked }
 	cfg.Fused, cfg.FusedSet = false, true
 	tr := newTestTrainer(t, cfg)
 	if (tr.score.baker != nil) != baked {
@@ -209,6 +209,25 @@ func TestKeyedNoise(t *testing.T) {
 					t.Fatalf("keyed noise: param %s differs between two runs with the same seed", pair[0].Names[i])
 				}
 			}
+		}
+	}
+}
+
+// TestBakeSteps checks where the score program takes its weights baked in by default: on the
+// CPU for images, not for points (whose session build costs more than it saves) nor on CUDA
+// (where the steps run fused).
+func TestBakeSteps(t *testing.T) {
+	for _, c := range []struct {
+		provider string
+		shape    []int
+		want     bool
+	}{
+		{"cpu", []int{1, 28, 28}, true},
+		{"cpu", []int{2}, false},
+		{"cuda:0", []int{3, 32, 32}, false},
+	} {
+		if got := bakeSteps(c.provider, c.shape); got != c.want {
+			t.Errorf("bakeSteps(%q, %v) = %v, want %v", c.provider, c.shape, got, c.want)
 		}
 	}
 }

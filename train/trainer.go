@@ -155,7 +155,7 @@ func (t *trainer) buildPrograms(lv cdrl.Levels, sess ort.SessionConfig) error {
 	if t.fused {
 		build(&t.langevin, cdrl.LangevinProgram, "the fused Langevin program")
 	} else {
-		baked = bakeSteps(sess.Provider)
+		baked = bakeSteps(sess.Provider, t.shape)
 		build(&t.score, cdrl.ScoreProgram, "the score program")
 		baked = false
 	}
@@ -178,12 +178,13 @@ var keyedNoise = func(provider string) bool { return strings.HasPrefix(provider,
 
 // bakeSteps reports whether the score program that runs the K Langevin steps from Go takes
 // the EBM's weights baked in, in a session built anew every iteration, rather than fed to
-// every step: on the CPU, where ONNX Runtime then pre-packs the weight matrices and runs the
-// convolutions in its blocked layout. Alternating in one process, 10 iterations each, an
-// iteration took 1.12x less time for the MNIST reference networks (batch 64), 1.09x for the
-// MNIST default and 1.01x for the official toy networks, whose session (4.9 MB of weights)
-// takes about 50 ms to build. A variable, so tests can take either side.
-var bakeSteps = func(provider string) bool { return provider == "cpu" }
+// every step: on the CPU for image data, where ONNX Runtime then pre-packs the weight
+// matrices and runs the convolutions in its blocked layout. Alternating in one process, 10
+// iterations each, an iteration took 1.12x less time for the MNIST reference networks (batch
+// 64) and 1.09x for the MNIST default; for points the session's build eats the gain: 1.01x for
+// the official toy networks, whose session (4.9 MB of weights) takes about 50 ms to build, and
+// 0.91x for the toy default (toy-small, one thread). A variable, so tests can take either side.
+var bakeSteps = func(provider string, shape []int) bool { return provider == "cpu" && len(shape) > 1 }
 
 // fuseSteps reports whether the K Langevin steps run as one program on the given provider:
 // as configured when Config.FusedSet, otherwise on CUDA.
