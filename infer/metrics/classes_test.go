@@ -58,3 +58,30 @@ func TestMeanMax(t *testing.T) {
 		}
 	}
 }
+
+func TestConfident(t *testing.T) {
+	probs := []float32{0.05, 0.95, 0.5, 0.5, 1, 0, 0.9, 0.1}
+	for _, c := range []struct {
+		threshold, want float64
+	}{{0.9, 0.5}, {0.5, 0.75}, {0, 1}, {0.99, 0.25}} {
+		if got, err := Confident(probs, 2, c.threshold); err != nil || got != c.want {
+			t.Errorf("threshold %g: got %v, %v, want %v", c.threshold, got, err, c.want)
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		probs     []float32
+		threshold float64
+		want      string
+	}{
+		{"empty", nil, 0.9, "is empty"},
+		{"ragged", []float32{1, 0, 1}, 0.9, "not a multiple"},
+		{"nan", []float32{float32(math.NaN()), 1}, 0.9, "is NaN"},
+		{"threshold 1", []float32{1, 0}, 1, "outside [0, 1)"},
+		{"threshold nan", []float32{1, 0}, math.NaN(), "outside [0, 1)"},
+	} {
+		if _, err := Confident(tc.probs, 2, tc.threshold); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -32,6 +32,8 @@ const (
 // sets the project's targets wins).
 const (
 	targetMinShare     = 0.05 // smallest digit share of unguided samples
+	confidentP         = 0.9  // the classifier is confident about a sample above this max-softmax
+	targetConfident    = 0.85 // fraction of unguided samples it is confident about
 	targetNoiseAUROC   = 0.99 // OOD AUROC against uniform noise
 	targetRotatedAUROC = 0.8  // OOD AUROC against digits rotated by 90 degrees
 	paperInterpAUROC   = 0.75 // CDRL's AUROC on CIFAR-10 interpolations (cdrl-method.md 8.1)
@@ -47,13 +49,14 @@ const (
 // digitsRef is what the classifier says about the real test digits: the reference values of
 // the targets.
 type digitsRef struct {
-	x        []float32 // n test digits (set A): the comparison set, OOD inliers, inpainting inputs
-	labels   []int     // their true digits
-	features []float32 // their classifier features
-	pred     []int     // their classifier labels
-	acc      float64   // classifier accuracy on them
-	meanMax  float64   // their mean max-softmax
-	floor    float64   // Frechet distance between set A and n other test digits (set B)
+	x         []float32 // n test digits (set A): the comparison set, OOD inliers, inpainting inputs
+	labels    []int     // their true digits
+	features  []float32 // their classifier features
+	pred      []int     // their classifier labels
+	acc       float64   // classifier accuracy on them
+	meanMax   float64   // their mean max-softmax
+	confident float64   // the fraction of them with max-softmax > confidentP
+	floor     float64   // Frechet distance between set A and n other test digits (set B)
 }
 
 // evalImages evaluates a 1x28x28 digit model with the MNIST classifier.
@@ -157,6 +160,9 @@ func (e *evaluator) testDigits(ctx context.Context, m *model, clf *classifier.Cl
 		return nil, err
 	}
 	if r.meanMax, err = metrics.MeanMax(probs[:n*classifier.Classes], classifier.Classes); err != nil {
+		return nil, err
+	}
+	if r.confident, err = metrics.Confident(probs[:n*classifier.Classes], classifier.Classes, confidentP); err != nil {
 		return nil, err
 	}
 	if r.floor, err = metrics.Frechet(r.features, feats[n*classifier.Features:], classifier.Features); err != nil {
@@ -377,6 +383,12 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 		fmt.Sprintf("%.3f each of the model's digits", 1/float64(len(expectedDigits(digitOf)))))
 	sec.add("smallest digit share, unguided", u.formatMinShare(), fmt.Sprintf(">= %.2f", targetMinShare))
 	sec.add("mean max-softmax, unguided", fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
+	conf, err := metrics.Confident(u.probs, classifier.Classes, confidentP)
+	if err != nil {
+		return err
+	}
+	sec.add(fmt.Sprintf("classifier confident (max-softmax > %g), unguided", confidentP), fmt.Sprintf("%.4f", conf),
+		fmt.Sprintf(">= %.2f (test digits: %.4f)", targetConfident, ref.confident))
 	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d unguided samples vs %d test digits)", n, n), fmt.Sprintf("%.3f", u.fid),
 		fmt.Sprintf("-> %.3f (%d test digits vs %d other test digits)", ref.floor, n, n))
 	sec.add("sampling rate, unguided", fmt.Sprintf("%s samples/s", formatRate(rate)), "-")

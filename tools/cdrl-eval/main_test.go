@@ -160,7 +160,7 @@ func TestImageModel(t *testing.T) {
 		t.Errorf("recommended guidance_default %q, want one of the weights", rec)
 	}
 	for _, metric := range []string{
-		"smallest digit share, unguided", "mean max-softmax, unguided",
+		"smallest digit share, unguided", "mean max-softmax, unguided", "classifier confident (max-softmax > 0.9), unguided",
 		"inpainting agreement, lower half unknown (4 test digits)",
 		"inpainting agreement, random 50% of pixels unknown (4 test digits)",
 		"inpainting agreement, lower half unknown (4 test digits, resample 1)",
