@@ -492,8 +492,11 @@ func TestPipelineOnCPU(t *testing.T) {
 		}
 	}
 	t.Logf("report:\n%s", md)
-	// Fusing hands the chain over once instead of once per Langevin step.
-	if in0, in1 := results[0].Figures.MBIn, results[1].Figures.MBIn; !(in1 < in0) {
-		t.Errorf("fused run: %.2f MB in per iteration, stepped %.2f; want less when fused", in1, in0)
+	// Fusing hands the chain over once instead of once per Langevin step and takes back no
+	// per-step gradients. (On the CPU the stepped run takes the EBM's weights baked in, once
+	// per iteration like the fused one; on CUDA it feeds them to every step.)
+	f0, f1 := results[0].Figures, results[1].Figures
+	if !(f1.MBIn+f1.MBOut < f0.MBIn+f0.MBOut) {
+		t.Errorf("fused run: %.2f + %.2f MB in and out per iteration, stepped %.2f + %.2f; want less when fused", f1.MBIn, f1.MBOut, f0.MBIn, f0.MBOut)
 	}
 }
