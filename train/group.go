@@ -116,8 +116,16 @@ func averageMetrics(g Group, stop bool, vals ...*float64) (bool, error) {
 	return buf[len(vals)] > 0, nil
 }
 
-// agreeStop reports whether any member of the group asked to stop (one allreduce).
-func agreeStop(g Group, stop bool) (bool, error) { return averageMetrics(g, stop) }
+// agreeStop reports whether any member of the group was interrupted and whether any found its
+// time limit up (one allreduce).
+func agreeStop(g Group, interrupted, timeUp bool) (stop, anyTimeUp bool, err error) {
+	var up float64
+	if timeUp {
+		up = 1
+	}
+	stop, err = averageMetrics(g, interrupted, &up)
+	return stop, up > 0, err
+}
 
 // checksum hashes the parameters of both networks and their EMAs (FNV-1a over the float32
 // bits): equal on every rank while the ranks agree.

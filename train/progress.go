@@ -70,6 +70,7 @@ type progress struct {
 	start time.Time
 	from  int // step at start (resume)
 	total int
+	limit time.Duration // Options.TimeLimit (0: none)
 }
 
 func (p *progress) line(m Metrics) {
@@ -78,7 +79,11 @@ func (p *progress) line(m Metrics) {
 	rate := float64(done) / math.Max(el, 1e-9)
 	eta := "?"
 	if rate > 0 {
-		eta = (time.Duration(float64(p.total-m.Step)/rate) * time.Second).Round(time.Second).String()
+		left := time.Duration(float64(p.total-m.Step) / rate * float64(time.Second))
+		if p.limit > 0 {
+			left = min(left, max(p.limit-time.Since(p.start), 0))
+		}
+		eta = left.Round(time.Second).String()
 	}
 	comm := ""
 	if m.WorldSize > 1 {

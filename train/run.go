@@ -37,6 +37,11 @@ type Options struct {
 	Session ort.SessionConfig
 	// Stdout receives the progress lines (nil: discard).
 	Stdout io.Writer
+	// TimeLimit, when positive, ends the run at the first iteration boundary after this much
+	// time since Run started, as if Config.Iters had been reached there: the final checkpoint,
+	// metrics, bundle and pictures are written and Run returns nil. A resumed run counts its
+	// own time.
+	TimeLimit time.Duration
 	// Group is the set of processes training this run together (nil: this process alone).
 	// Cfg.Batch is then each process's batch; rank 0 prepares the run folder, shares its state
 	// with the others and alone writes files. When Run returns an error other than an
@@ -61,6 +66,9 @@ func Run(ctx context.Context, cfg Config, o Options) (err error) {
 	}
 	if o.Out == "" {
 		return &SettingError{Field: "Options.Out", Value: "", Problem: "no folder given"}
+	}
+	if o.TimeLimit < 0 {
+		return &SettingError{Field: "Options.TimeLimit", Value: o.TimeLimit, Problem: "negative; use 0 for no limit"}
 	}
 	_, statErr := os.Stat(o.Out)
 	created := errors.Is(statErr, os.ErrNotExist)
@@ -205,7 +213,7 @@ func (t *trainer) loop(ctx context.Context, o Options, x *cdrl.Exporter, metrics
 	ckptDir := filepath.Join(o.Out, "checkpoint")
 	writer := t.group.Rank() == 0
 	start := time.Now()
-	prog := &progress{w: o.Stdout, start: start, from: t.st.Step, total: cfg.Iters}
+	prog := &progress{w: o.Stdout, start: start, from: t.st.Step, total: cfg.Iters, limit: o.TimeLimit}
 	b := t.newBatch(cfg.Batch)
 	var last Metrics
 	// finish writes the checkpoint, metrics and bundle of the current state.
@@ -222,12 +230,18 @@ func (t *trainer) loop(ctx context.Context, o Options, x *cdrl.Exporter, metrics
 		fmt.Fprintf(o.Stdout, "%s at step %d: wrote %s and %s\n", reason, t.st.Step, ckptDir, filepath.Join(o.Out, "model"))
 		return nil
 	}
+	reason := "finished"
 	for t.st.Step < cfg.Iters {
 		// Every rank stops at the same iteration when any of them is interrupted (mpirun
-		// forwards SIGINT and SIGTERM to all of them, not at the same moment).
-		stop, err := agreeStop(t.group, ctx.Err() != nil)
+		// forwards SIGINT and SIGTERM to all of them, not at the same moment) or when rank 0's
+		// time limit is up.
+		stop, timeUp, err := agreeStop(t.group, ctx.Err() != nil, o.TimeLimit > 0 && time.Since(start) >= o.TimeLimit)
 		if err != nil {
 			return err
+		}
+		if timeUp && !stop {
+			reason = fmt.Sprintf("time limit %v reached", o.TimeLimit)
+			break
 		}
 		if stop {
 			if err := finish("interrupted"); err != nil {
@@ -263,7 +277,7 @@ func (t *trainer) loop(ctx context.Context, o Options, x *cdrl.Exporter, metrics
 			}
 		}
 	}
-	if err := finish("finished"); err != nil {
+	if err := finish(reason); err != nil {
 		return err
 	}
 	if !writer {

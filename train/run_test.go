@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdrl-go/cdrl/infer"
 	"github.com/cdrl-go/cdrl/models/bundle"
@@ -132,5 +134,56 @@ func TestOutFolderErrors(t *testing.T) {
 		if c.is != nil && !errors.Is(err, c.is) {
 			t.Errorf("%s: %v does not wrap %v", c.name, err, c.is)
 		}
+	}
+}
+
+// TestTimeLimitEndsRun checks Options.TimeLimit: the run ends at an iteration boundary once
+// the time is up, short of Config.Iters, writes its checkpoint, model and pictures as a
+// finished run does and returns nil; a resumed run continues from there. A negative limit is
+// refused by name.
+func TestTimeLimitEndsRun(t *testing.T) {
+	out := t.TempDir()
+	cfg := tinyToy()
+	cfg.Iters, cfg.CheckpointEvery = 1000000, 0
+	sess := ort.SessionConfig{IntraOpThreads: 1}
+	var log bytes.Buffer
+	if err := Run(context.Background(), cfg, Options{Out: out, Stdout: &log, Session: sess, TimeLimit: 300 * time.Millisecond}); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	latest := func() *State {
+		t.Helper()
+		path, err := LatestCheckpoint(filepath.Join(out, "checkpoint"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := LoadCheckpoint(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := latest()
+	if st.Step < 1 || st.Step >= cfg.Iters {
+		t.Fatalf("stopped at step %d, want some iterations and fewer than %d", st.Step, cfg.Iters)
+	}
+	if want := fmt.Sprintf("time limit 300ms reached at step %d", st.Step); !strings.Contains(log.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, log.String())
+	}
+	for _, p := range []string{"model/manifest.json", fmt.Sprintf("samples/step-%06d.png", st.Step)} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	cfg.Iters = st.Step + 2
+	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Set: map[string]bool{"Iters": true}, Session: sess}); err != nil {
+		t.Fatal(err)
+	}
+	if got := latest().Step; got != cfg.Iters {
+		t.Errorf("resumed run ended at step %d, want %d", got, cfg.Iters)
+	}
+	err := Run(context.Background(), cfg, Options{Out: t.TempDir(), Session: sess, TimeLimit: -time.Second})
+	var se *SettingError
+	if !errors.As(err, &se) || se.Field != "Options.TimeLimit" {
+		t.Errorf("negative time limit: %v, want a SettingError naming Options.TimeLimit", err)
 	}
 }

@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/cdrl-go/cdrl/models/cdrl"
 	"github.com/cdrl-go/cdrl/runtime/mpi"
@@ -55,7 +57,7 @@ var settingFlags = map[string]string{
 	"Config.EBMWarmup": "warmup", "Config.InitWarmup": "warmup", "Config.EMA": "ema", "Config.Clip": "clip",
 	"Config.MaxEnergy": "max-energy", "Config.Fused": "fused", "Config.LogEvery": "log-every", "Config.SampleEvery": "sample-every",
 	"Config.CheckpointEvery": "checkpoint-every", "Config.KeepCheckpoints": "keep-checkpoints", "Config.SampleCount": "sample-count",
-	"Options.Out": "out", "Options.Resume": "resume", "Options.Force": "force",
+	"Options.Out": "out", "Options.Resume": "resume", "Options.Force": "force", "Options.TimeLimit": "minutes",
 }
 
 func newApp() *ucli.App {
@@ -100,6 +102,8 @@ shared among its processes; --device cuda gives each process the GPU of its loca
 			&ucli.Uint64Flag{Name: "seed", Category: catData, DefaultText: dflt(func(c train.Config) any { return c.Seed }), Usage: "random seed of the run and the initial weights"},
 			&ucli.StringFlag{Name: "level-weights", Category: catOptim, DefaultText: "uniform",
 				Usage: "relative frequencies `W1,...,WT` of the transitions t = 1..T in each batch, e.g. 1,1,1,3,3,3 to train the noisier ones more"},
+			&ucli.Float64Flag{Name: "minutes", Category: catOptim, DefaultText: "no limit",
+				Usage: "end the run after this many minutes of training, at an iteration boundary, writing its checkpoint, model and pictures as at --iters (--resume continues it)"},
 			&ucli.IntFlag{Name: "iters", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Iters }), Usage: "total iterations of the run"},
 			&ucli.IntFlag{Name: "batch", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.Batch }), Usage: "samples per iteration (per process under mpirun: the global batch is N times this)"},
 			&ucli.Float64Flag{Name: "ebm-lr", Category: catOptim, DefaultText: dflt(func(c train.Config) any { return c.EBMLR }), Usage: "EBM Adam learning rate"},
@@ -125,6 +129,10 @@ shared among its processes; --device cuda gives each process the GPU of its loca
 			if err != nil {
 				return err
 			}
+			minutes := c.Float64("minutes")
+			if !(minutes >= 0) || math.IsInf(minutes, 0) {
+				return fmt.Errorf("cdrl-train: --minutes %v: want a number of minutes >= 0 (0: no limit)", minutes)
+			}
 			world, err := mpi.Init()
 			if err != nil {
 				return err
@@ -142,7 +150,7 @@ shared among its processes; --device cuda gives each process the GPU of its loca
 				sess.Provider = fmt.Sprintf("cuda:%d", world.LocalRank()) // one GPU per rank on its machine
 			}
 			err = train.Run(c.Context, cfg, train.Options{
-				Out: c.String("out"), Resume: c.Bool("resume"), Force: c.Bool("force"),
+				Out: c.String("out"), Resume: c.Bool("resume"), Force: c.Bool("force"), TimeLimit: time.Duration(minutes * float64(time.Minute)),
 				Set: setFields(c), Session: sess, Stdout: flagWriter{c.App.Writer}, Group: world,
 			})
 			if err != nil {

@@ -260,6 +260,32 @@ func TestRunawayEnergyIsReported(t *testing.T) {
 	}
 }
 
+// TestMinutesEndsRun checks --minutes: the run ends inside its time budget, short of --iters,
+// exits 0 and writes its model; a negative budget is refused naming the flag.
+func TestMinutesEndsRun(t *testing.T) {
+	out := t.TempDir()
+	args := append([]string{"cdrl-train"}, tinyArgs(out, 1000000)...)
+	var stdout, stderr bytes.Buffer
+	app := newApp()
+	app.Writer = &stdout
+	code := cli.Run(context.Background(), app, append(args, "--minutes", "0.01"), &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	st := latest(t, out)
+	if st.Step < 1 || st.Step >= 1000000 || !strings.Contains(stdout.String(), fmt.Sprintf("time limit 600ms reached at step %d", st.Step)) {
+		t.Errorf("stopped at step %d; output:\n%s", st.Step, stdout.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "model", "manifest.json")); err != nil {
+		t.Error(err)
+	}
+	stderr.Reset()
+	code = cli.Run(context.Background(), newApp(), append(args, "--minutes", "-1", "--force"), &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "--minutes -1") {
+		t.Errorf("--minutes -1: exit %d, stderr %q; want an error naming the flag", code, stderr.String())
+	}
+}
+
 // TestOutFolderRules checks --force/--resume semantics and flag errors.
 func TestOutFolderRules(t *testing.T) {
 	out := t.TempDir()
