@@ -80,7 +80,7 @@ func (e *evaluator) evalImages(ctx context.Context, m *model) (*section, error) 
 	if err != nil {
 		return nil, err
 	}
-	ref, err := e.testDigits(ctx, m, clf, n)
+	ref, err := e.testDigits(ctx, m.name, clf, n)
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +137,8 @@ func classDigits(m *model) ([]int, error) {
 
 // testDigits draws 2n distinct test digits of --digits, classifies them and returns the first
 // n with the reference values.
-func (e *evaluator) testDigits(ctx context.Context, m *model, clf *classifier.Classifier, n int) (*digitsRef, error) {
-	st := e.stage(m.name+": test digits", 2*n, "digits")
+func (e *evaluator) testDigits(ctx context.Context, name string, clf *classifier.Classifier, n int) (*digitsRef, error) {
+	st := e.stage(name+": test digits", 2*n, "digits")
 	ds, err := data.OpenSplit(e.o.Digits, data.Test)
 	if err != nil {
 		return nil, fmt.Errorf("--digits %s: %w", e.o.Digits, err)
@@ -336,12 +336,18 @@ func (e *evaluator) sampleUnguided(ctx context.Context, m *model, clf *classifie
 	if err != nil {
 		return unguidedStats{}, err
 	}
+	return measureUnguided(out, ref, expectedDigits(digitOf))
+}
+
+// measureUnguided measures classified samples: their digit shares, the smallest share among
+// the expected digits and their Frechet distance to the test digits.
+func measureUnguided(out sampled, ref *digitsRef, expected []int) (unguidedStats, error) {
+	n := len(out.pred)
 	u := unguidedStats{sampled: out, shares: make([]float64, classifier.Classes), minDigit: -1, minShare: 2}
 	hist, err := metrics.Histogram(out.pred, classifier.Classes)
 	if err != nil {
 		return unguidedStats{}, err
 	}
-	expected := expectedDigits(digitOf)
 	for d, c := range hist {
 		u.shares[d] = float64(c) / float64(n)
 		if slices.Contains(expected, d) && u.shares[d] < u.minShare {
@@ -366,31 +372,14 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 	if err != nil {
 		return err
 	}
-	rate := float64(n) / u.elapsed.Seconds()
-	shares := make([]string, classifier.Classes)
-	for d, share := range u.shares {
-		shares[d] = fmt.Sprintf("%.3f", share)
-	}
-	mm, err := metrics.MeanMax(u.probs, classifier.Classes)
-	if err != nil {
-		return err
-	}
 	what := "the null class"
 	if len(digitOf) == 0 {
 		what = "an unconditional model"
 	}
-	sec.add(fmt.Sprintf("unguided class histogram (shares of digits 0-9; %s)", what), strings.Join(shares, " "),
-		fmt.Sprintf("%.3f each of the model's digits", 1/float64(len(expectedDigits(digitOf)))))
-	sec.add("smallest digit share, unguided", u.formatMinShare(), fmt.Sprintf(">= %.2f", targetMinShare))
-	sec.add("mean max-softmax, unguided", fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
-	conf, err := metrics.Confident(u.probs, classifier.Classes, confidentP)
-	if err != nil {
+	if err := addUnguidedRows(sec, u, ref, expectedDigits(digitOf), "unguided", what); err != nil {
 		return err
 	}
-	sec.add(fmt.Sprintf("classifier confident (max-softmax > %g), unguided", confidentP), fmt.Sprintf("%.4f", conf),
-		fmt.Sprintf(">= %.2f (test digits: %.4f)", targetConfident, ref.confident))
-	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d unguided samples vs %d test digits)", n, n), fmt.Sprintf("%.3f", u.fid),
-		fmt.Sprintf("-> %.3f (%d test digits vs %d other test digits)", ref.floor, n, n))
+	rate := float64(n) / u.elapsed.Seconds()
 	sec.add("sampling rate, unguided", fmt.Sprintf("%s samples/s", formatRate(rate)), "-")
 
 	show := min(n, unguidedUp)
@@ -403,6 +392,35 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 		return err
 	}
 	sec.figures = append(sec.figures, figure{caption: fmt.Sprintf("%s: the first %d unguided samples", m.name, show), file: file})
+	return nil
+}
+
+// addUnguidedRows adds the figures of unguided samples u to sec: the class histogram (what
+// says whose samples they are), the smallest share among the expected digits, the classifier's
+// confidence and the Frechet distance to the test digits, each beside its target or the test
+// digits' value. of names the samples in the rows ("unguided").
+func addUnguidedRows(sec *section, u unguidedStats, ref *digitsRef, expected []int, of, what string) error {
+	n := len(u.pred)
+	shares := make([]string, classifier.Classes)
+	for d, share := range u.shares {
+		shares[d] = fmt.Sprintf("%.3f", share)
+	}
+	mm, err := metrics.MeanMax(u.probs, classifier.Classes)
+	if err != nil {
+		return err
+	}
+	conf, err := metrics.Confident(u.probs, classifier.Classes, confidentP)
+	if err != nil {
+		return err
+	}
+	sec.add(fmt.Sprintf("%s class histogram (shares of digits 0-9; %s)", of, what), strings.Join(shares, " "),
+		fmt.Sprintf("%.3f each of the model's digits", 1/float64(len(expected))))
+	sec.add("smallest digit share, "+of, u.formatMinShare(), fmt.Sprintf(">= %.2f", targetMinShare))
+	sec.add("mean max-softmax, "+of, fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
+	sec.add(fmt.Sprintf("classifier confident (max-softmax > %g), %s", confidentP, of), fmt.Sprintf("%.4f", conf),
+		fmt.Sprintf(">= %.2f (test digits: %.4f)", targetConfident, ref.confident))
+	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d %s samples vs %d test digits)", n, of, n), fmt.Sprintf("%.3f", u.fid),
+		fmt.Sprintf("-> %.3f (%d test digits vs %d other test digits)", ref.floor, n, n))
 	return nil
 }
 

@@ -15,7 +15,8 @@
 // --steps-table, a conditional image model also gets a table of sample quality against the
 // Langevin steps K per level (K = 0: the initializer alone): guided accuracy at the manifest's
 // guidance weight, the smallest unguided digit share, the Frechet distance, lower-half
-// inpainting agreement with the class inferred, and the sampling rate.
+// inpainting agreement with the class inferred, and the sampling rate. --samples judges .npy
+// files of another program's digits (the PyTorch reference's, say) like unguided samples.
 //
 // Examples:
 //
@@ -24,6 +25,7 @@
 //	cdrl-eval --models runs/mnist/model --guidance-weights 0,1,2 --threads 2
 //	cdrl-eval --models mnist --steps-table 15,8,5,3,1,0
 //	cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick
+//	cdrl-eval --samples out/mnist_train/samples_ema.npy --out /tmp/eval-peer
 package main
 
 import (
@@ -77,6 +79,9 @@ type options struct {
 	Out string
 	// Models lists the models to evaluate: bundle folders or embedded model names.
 	Models []string
+	// Samples lists .npy files of generated digits (another program's) judged like unguided
+	// samples.
+	Samples []string
 	// N is the number of samples per figure; 0 selects defaultPointsN or defaultImagesN (or
 	// the quick sizes) by the model's kind.
 	N int
@@ -116,6 +121,11 @@ var (
 	modelsFlag = &ucli.StringFlag{
 		Name: "models", Value: "toy2d,mnist", EnvVars: []string{"CDRL_EVAL_MODELS"}, Category: categoryModels,
 		Usage: "comma-separated `MODELS`: bundle folders or names of embedded models (toy2d, mnist)",
+	}
+	samplesFlag = &ucli.StringFlag{
+		Name: "samples", EnvVars: []string{"CDRL_EVAL_SAMPLES"}, Category: categoryModels,
+		Usage: "comma-separated .npy `FILES` of generated digits ((N, 1, 28, 28) float32 in [-1, 1], e.g. the PyTorch reference's), judged like unguided samples; " +
+			"without --models only these are evaluated",
 	}
 	digitsFlag = &ucli.StringFlag{
 		Name: "digits", Value: "mnist", EnvVars: []string{"CDRL_EVAL_DIGITS"}, Category: categoryModels,
@@ -171,15 +181,18 @@ DIR/report.md, one table per model (metric | value | target), and the PNGs it li
 Points models are compared with the 8-squares toy set; image models must generate 1x28x28
 digits (class labels "0".."9" for conditional models) and are scored with the MNIST
 classifier of train/classifier against the test digits of --digits; the recommended
-inpaint_guidance and ood_level are chosen on its training digits.
+inpaint_guidance and ood_level are chosen on its training digits. --samples files of
+generated digits (another program's) are judged like unguided samples, against as many test
+digits.
 
 Examples:
    cdrl-eval
    cdrl-eval --models toy2d --out /tmp/eval-toy
    cdrl-eval --models runs/mnist/model --guidance-weights 0,1,2 --threads 2
    cdrl-eval --models mnist --steps-table 15,8,5,3,1,0
-   cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick`,
-		Flags: append([]ucli.Flag{outFlag, modelsFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, resampleFlag, quickFlag, seedFlag, stepsFlag, stepsTableFlag, batchFlag},
+   cdrl-eval --models toy2d,runs/mnist/model --quick --out /tmp/eval-quick
+   cdrl-eval --samples out/mnist_train/samples_ema.npy --out /tmp/eval-peer`,
+		Flags: append([]ucli.Flag{outFlag, modelsFlag, samplesFlag, digitsFlag, weightsFlag, nFlag, inpaintFlag, resampleFlag, quickFlag, seedFlag, stepsFlag, stepsTableFlag, batchFlag},
 			cli.RuntimeFlags()...),
 		Action: func(c *ucli.Context) error {
 			o, err := optionsFrom(c)
@@ -209,8 +222,11 @@ func optionsFrom(c *ucli.Context) (options, error) {
 		o.Batch = &b
 	}
 	var err error
-	if o.Models, err = parseModels(c.String(modelsFlag.Name)); err != nil {
-		return options{}, err
+	o.Samples = splitList(c.String(samplesFlag.Name))
+	if len(o.Samples) == 0 || c.IsSet(modelsFlag.Name) {
+		if o.Models, err = parseModels(c.String(modelsFlag.Name)); err != nil {
+			return options{}, err
+		}
 	}
 	if o.Weights, err = parseWeights(c.String(weightsFlag.Name)); err != nil {
 		return options{}, err
@@ -221,14 +237,20 @@ func optionsFrom(c *ucli.Context) (options, error) {
 	return o, nil
 }
 
-// parseModels splits --models.
-func parseModels(s string) ([]string, error) {
+// splitList splits a comma-separated flag value, dropping empty entries.
+func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			out = append(out, f)
 		}
 	}
+	return out
+}
+
+// parseModels splits --models.
+func parseModels(s string) ([]string, error) {
+	out := splitList(s)
 	if len(out) == 0 {
 		return nil, fmt.Errorf("--models %q: no model given; pass bundle folders or embedded model names, e.g. toy2d,mnist", s)
 	}
@@ -277,8 +299,8 @@ func (o options) check() error {
 	switch {
 	case o.Out == "":
 		return errors.New("--out: no folder given")
-	case len(o.Models) == 0:
-		return errors.New("--models: no model given")
+	case len(o.Models) == 0 && len(o.Samples) == 0:
+		return errors.New("--models: no model given (nor --samples)")
 	case len(o.Weights) == 0:
 		return errors.New("--guidance-weights: no weight given")
 	case o.N < 0:
@@ -363,6 +385,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		models = append(models, &model{spec: spec, b: b, name: uniqueName(slug(spec), names)})
 	}
+	samples := make([]string, len(o.Samples)) // their names
+	for i, path := range o.Samples {
+		if _, _, err := readSamples(path); err != nil {
+			return err
+		}
+		samples[i] = samplesName(path, names)
+	}
 	cfg, err := o.Runtime.Init()
 	if err != nil {
 		return err
@@ -375,6 +404,14 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	rep := &report{command: o.Command, machine: machineOf(o.Runtime), seed: o.Seed, date: start}
 	for _, m := range models {
 		sec, err := e.evaluate(ctx, m)
+		if err != nil {
+			return err
+		}
+		rep.sections = append(rep.sections, sec)
+	}
+	for i, path := range o.Samples {
+		fmt.Fprintf(e.w, "judging the digits of %s\n", path)
+		sec, err := e.evalSamples(ctx, path, samples[i])
 		if err != nil {
 			return err
 		}
