@@ -376,7 +376,7 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 	if len(digitOf) == 0 {
 		what = "an unconditional model"
 	}
-	if err := addUnguidedRows(sec, u, ref, expectedDigits(digitOf), "unguided", what); err != nil {
+	if err := addUnguidedRows(sec, u, ref, expectedDigits(digitOf), "unguided", "unguided samples", what); err != nil {
 		return err
 	}
 	rate := float64(n) / u.elapsed.Seconds()
@@ -398,8 +398,9 @@ func (e *evaluator) unguided(ctx context.Context, sec *section, m *model, clf *c
 // addUnguidedRows adds the figures of unguided samples u to sec: the class histogram (what
 // says whose samples they are), the smallest share among the expected digits, the classifier's
 // confidence and the Frechet distance to the test digits, each beside its target or the test
-// digits' value. of names the samples in the rows ("unguided").
-func addUnguidedRows(sec *section, u unguidedStats, ref *digitsRef, expected []int, of, what string) error {
+// digits' value. of names the samples in the rows ("unguided"), noun counts them ("unguided
+// samples").
+func addUnguidedRows(sec *section, u unguidedStats, ref *digitsRef, expected []int, of, noun, what string) error {
 	n := len(u.pred)
 	shares := make([]string, classifier.Classes)
 	for d, share := range u.shares {
@@ -419,7 +420,7 @@ func addUnguidedRows(sec *section, u unguidedStats, ref *digitsRef, expected []i
 	sec.add("mean max-softmax, "+of, fmt.Sprintf("%.4f", mm), fmt.Sprintf("-> %.4f (test digits)", ref.meanMax))
 	sec.add(fmt.Sprintf("classifier confident (max-softmax > %g), %s", confidentP, of), fmt.Sprintf("%.4f", conf),
 		fmt.Sprintf(">= %.2f (test digits: %.4f)", targetConfident, ref.confident))
-	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d %s samples vs %d test digits)", n, of, n), fmt.Sprintf("%.3f", u.fid),
+	sec.add(fmt.Sprintf("Frechet distance on classifier features (%d %s vs %d test digits)", n, noun, n), fmt.Sprintf("%.3f", u.fid),
 		fmt.Sprintf("-> %.3f (%d test digits vs %d other test digits)", ref.floor, n, n))
 	return nil
 }

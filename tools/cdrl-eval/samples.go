@@ -70,7 +70,7 @@ func (e *evaluator) evalSamples(ctx context.Context, path, name string) (*sectio
 	sec := &section{title: fmt.Sprintf("%s: %d digits from %s", name, n, path)}
 	sec.notes = append(sec.notes, fmt.Sprintf("Samples of another program, judged as unguided samples of an unconditional model against %d test digits of %s (seed %d) by the MNIST classifier of train/classifier.",
 		n, e.o.Digits, e.o.Seed))
-	if err := addUnguidedRows(sec, u, ref, expectedDigits(nil), "samples", "the file's digits"); err != nil {
+	if err := addUnguidedRows(sec, u, ref, expectedDigits(nil), "samples", "samples", "the file's digits"); err != nil {
 		return nil, err
 	}
 	show := min(n, unguidedUp)

@@ -55,7 +55,7 @@ func TestSamplesFile(t *testing.T) {
 		t.Errorf("confident on %.3f of real digits, want most", c)
 	}
 	fraction(t, rows, "smallest digit share, samples")
-	if _, ok := rows["Frechet distance on classifier features (40 samples samples vs 40 test digits)"]; !ok {
+	if _, ok := rows["Frechet distance on classifier features (40 samples vs 40 test digits)"]; !ok {
 		t.Errorf("no Frechet row; rows: %q", rows)
 	}
 	if !strings.Contains(md, "40 digits from "+path) || strings.Contains(md, "toy2d") {
