@@ -78,7 +78,7 @@ func (e *evaluator) evalSamples(ctx context.Context, path, name string) (*sectio
 	if err != nil {
 		return nil, err
 	}
-	file, err := e.writePNG(name+"-samples.png", img)
+	file, err := e.writePNG(name+".png", img)
 	if err != nil {
 		return nil, err
 	}

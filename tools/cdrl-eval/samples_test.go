@@ -61,7 +61,7 @@ func TestSamplesFile(t *testing.T) {
 	if !strings.Contains(md, "40 digits from "+path) || strings.Contains(md, "toy2d") {
 		t.Errorf("report does not have just the samples section:\n%s", md)
 	}
-	if _, err := os.Stat(filepath.Join(o.Out, filepath.Base(dir)+"-real-samples.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(o.Out, filepath.Base(dir)+"-real.png")); err != nil {
 		t.Error(err)
 	}
 
