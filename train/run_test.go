@@ -150,19 +150,7 @@ func TestTimeLimitEndsRun(t *testing.T) {
 	if err := Run(context.Background(), cfg, Options{Out: out, Stdout: &log, Session: sess, TimeLimit: 300 * time.Millisecond}); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	latest := func() *State {
-		t.Helper()
-		path, err := LatestCheckpoint(filepath.Join(out, "checkpoint"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := LoadCheckpoint(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	st := latest()
+	st := latest(t, out)
 	if st.Step < 1 || st.Step >= cfg.Iters {
 		t.Fatalf("stopped at step %d, want some iterations and fewer than %d", st.Step, cfg.Iters)
 	}
@@ -178,7 +166,7 @@ func TestTimeLimitEndsRun(t *testing.T) {
 	if err := Run(context.Background(), cfg, Options{Out: out, Resume: true, Set: map[string]bool{"Iters": true}, Session: sess}); err != nil {
 		t.Fatal(err)
 	}
-	if got := latest().Step; got != cfg.Iters {
+	if got := latest(t, out).Step; got != cfg.Iters {
 		t.Errorf("resumed run ended at step %d, want %d", got, cfg.Iters)
 	}
 	err := Run(context.Background(), cfg, Options{Out: t.TempDir(), Session: sess, TimeLimit: -time.Second})
