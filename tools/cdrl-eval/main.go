@@ -385,12 +385,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		models = append(models, &model{spec: spec, b: b, name: uniqueName(slug(spec), names)})
 	}
-	samples := make([]string, len(o.Samples)) // their names
-	for i, path := range o.Samples {
-		if _, _, err := readSamples(path); err != nil {
+	var samples []sampleFile
+	for _, path := range o.Samples {
+		x, n, err := readSamples(path)
+		if err != nil {
 			return err
 		}
-		samples[i] = samplesName(path, names)
+		samples = append(samples, sampleFile{path: path, name: samplesName(path, names), x: x, n: n})
 	}
 	cfg, err := o.Runtime.Init()
 	if err != nil {
@@ -409,9 +410,9 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		rep.sections = append(rep.sections, sec)
 	}
-	for i, path := range o.Samples {
-		fmt.Fprintf(e.w, "judging the digits of %s\n", path)
-		sec, err := e.evalSamples(ctx, path, samples[i])
+	for _, f := range samples {
+		fmt.Fprintf(e.w, "judging the digits of %s\n", f.path)
+		sec, err := e.evalSamples(ctx, f)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,13 @@ import (
 	"github.com/cdrl-go/cdrl/train/classifier"
 )
 
+// sampleFile is a --samples file, read: its digits and the name its section and grid carry.
+type sampleFile struct {
+	path, name string
+	x          []float32
+	n          int
+}
+
 // readSamples reads a --samples file: float32 digits in [-1, 1], shaped (N, 1, 28, 28),
 // (N, 28, 28) or (N, 784), N >= 2.
 func readSamples(path string) ([]float32, int, error) {
@@ -46,11 +53,8 @@ func readSamples(path string) ([]float32, int, error) {
 // evalSamples judges the digits of a --samples file (another program's samples, e.g. the
 // PyTorch reference's) with the classifier, as unguided samples of an unconditional model:
 // digit shares, confidence and Frechet distance to as many test digits, and a grid.
-func (e *evaluator) evalSamples(ctx context.Context, path, name string) (*section, error) {
-	x, n, err := readSamples(path)
-	if err != nil {
-		return nil, err
-	}
+func (e *evaluator) evalSamples(ctx context.Context, f sampleFile) (*section, error) {
+	path, name, x, n := f.path, f.name, f.x, f.n
 	clf, err := e.classifier()
 	if err != nil {
 		return nil, err
