@@ -23,9 +23,7 @@ type program struct {
 }
 
 func newProgram(c *cdrl.Program, cfg ort.SessionConfig) (*program, error) {
-	if cfg.Profile != "" { // one trace file per program
-		cfg.Profile += "-" + strings.ReplaceAll(c.Name, "/", "-")
-	}
+	cfg = profiled(cfg, c)
 	sess, err := ort.NewSession(c.Model, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train: program %s: %w", c.Name, err)
@@ -36,10 +34,15 @@ func newProgram(c *cdrl.Program, cfg ort.SessionConfig) (*program, error) {
 // newBakedProgram returns program c run with its params baked in by baker: bake must be called
 // before the first run.
 func newBakedProgram(c *cdrl.Program, baker *cdrl.Baker, cfg ort.SessionConfig) *program {
+	return &program{Program: c, inputs: inputSet(c), baker: baker, cfg: profiled(cfg, c)}
+}
+
+// profiled gives each program its own trace file prefix when profiling is on.
+func profiled(cfg ort.SessionConfig, c *cdrl.Program) ort.SessionConfig {
 	if cfg.Profile != "" {
 		cfg.Profile += "-" + strings.ReplaceAll(c.Name, "/", "-")
 	}
-	return &program{Program: c, inputs: inputSet(c), baker: baker, cfg: cfg}
+	return cfg
 }
 
 func inputSet(c *cdrl.Program) map[string]bool {
